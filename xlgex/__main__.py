@@ -1,0 +1,5 @@
+"""``python -m xlgex`` is the same as the ``xlgex`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""The validated option chain every analysis runs on, and its clock.
+
+A :class:`Chain` is a bundle of equal-length numpy arrays, one entry per contract, plus the
+spot, the as-of instant and the diagnostics of how it was read. Readers
+(:mod:`xlgex.readers`) build it through :meth:`Chain.from_arrays`, which owns the time rule:
+
+* PM-settled contracts settle at 16:00 New York on their expiry date, AM-settled ones at 09:30;
+* time to settlement is ACT/365 in whole minutes from ``asof``;
+* contracts at or past settlement are expired: they are dropped from the chain, counted in
+  the diagnostics and kept aside in ``chain.expired`` (never floored to a fake minimum time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .conventions import AM_SETTLEMENT, MINUTES_PER_YEAR, NEW_YORK, PM_SETTLEMENT
+from .errors import error
+
+__all__ = ["Chain", "Diagnostics", "to_new_york", "epoch_minutes"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def to_new_york(when) -> dt.datetime:
+    """An aware New York datetime; naive input means New York wall-clock time."""
+    if isinstance(when, np.datetime64):
+        when = when.astype("datetime64[us]").item()
+    if hasattr(when, "to_pydatetime"):  # pandas Timestamp
+        when = when.to_pydatetime()
+    if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+        when = dt.datetime.combine(when, dt.time(0, 0))
+    if when.tzinfo is None:
+        return when.replace(tzinfo=NEW_YORK)
+    return when.astimezone(NEW_YORK)
+
+
+def epoch_minutes(when: dt.datetime) -> int:
+    """Whole minutes since 1970-01-01 UTC (seconds are truncated: minute resolution)."""
+    return int((to_new_york(when) - _EPOCH).total_seconds() // 60)
+
+
+def _settlement_minutes(expiry: np.ndarray, am_settled: np.ndarray) -> np.ndarray:
+    """UTC epoch minutes of each contract's settlement instant (DST-aware, per unique date)."""
+    out = np.empty(expiry.shape, dtype=np.int64)
+    days, inverse = np.unique(expiry.astype("datetime64[D]"), return_inverse=True)
+    for i, day in enumerate(days):
+        date = day.item()
+        rows = inverse == i
+        for am, clock in ((False, PM_SETTLEMENT), (True, AM_SETTLEMENT)):
+            pick = rows & (am_settled == am)
+            if pick.any():
+                out[pick] = epoch_minutes(dt.datetime.combine(date, clock))
+    return out
+
+
+@dataclass
+class Diagnostics:
+    """What reading a chain dropped, assumed or inferred. Nothing is guessed silently."""
+
+    rows_read: int = 0
+    rows_used: int = 0
+    dropped: dict = field(default_factory=dict)
+    """Reason -> number of contract rows dropped (``"expired"``, ``"blank"``, ...)."""
+    assumptions: list = field(default_factory=list)
+    """One readable line per assumption or inference (spot from file, IV unit, ...)."""
+    spot_source: str = "argument"
+    asof_source: str = "argument"
+    iv_unit: str = "decimal"
+
+    def drop(self, reason: str, count: int) -> None:
+        if count:
+            self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
+
+    def note(self, text: str) -> None:
+        self.assumptions.append(text)
+
+
+@dataclass(frozen=True, eq=False)
+class Chain:
+    """A validated option chain: one array entry per live (unexpired) contract.
+
+    Attributes
+    ----------
+    strike : float ndarray            strike, spot units
+    is_call : bool ndarray
+    expiry : datetime64[D] ndarray    expiry date (New York calendar)
+    am_settled : bool ndarray         True: settles 09:30 NY, else 16:00 NY
+    settle_minutes : int64 ndarray    settlement instant, UTC epoch minutes
+    open_interest : float ndarray     contracts, >= 0
+    iv : float ndarray                implied vol, decimal; NaN where missing or <= 0
+    chain_gamma : float ndarray       the source's own gamma per option; NaN where absent
+    dealer_position : float ndarray or None
+                                      signed dealer contracts (+ long) when the source has them
+    multiplier : float ndarray        units of underlying per contract
+    source_row : int ndarray          row number in the user's table (for messages)
+    spot : float                      underlying price, spot units
+    asof : datetime                   aware, New York
+    diagnostics : Diagnostics
+    expired : Chain or None           the rows dropped as expired, kept for inspection
+    """
+
+    strike: np.ndarray
+    is_call: np.ndarray
+    expiry: np.ndarray
+    am_settled: np.ndarray
+    settle_minutes: np.ndarray
+    open_interest: np.ndarray
+    iv: np.ndarray
+    chain_gamma: np.ndarray
+    dealer_position: np.ndarray | None
+    multiplier: np.ndarray
+    source_row: np.ndarray
+    spot: float
+    asof: dt.datetime
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    expired: Chain | None = None
+
+    _ARRAYS = (
+        "strike", "is_call", "expiry", "am_settled", "settle_minutes", "open_interest",
+        "iv", "chain_gamma", "dealer_position", "multiplier", "source_row",
+    )  # fmt: skip
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        strike,
+        is_call,
+        expiry,
+        open_interest,
+        spot: float,
+        asof,
+        iv=None,
+        chain_gamma=None,
+        dealer_position=None,
+        multiplier=100.0,
+        am_settled=False,
+        source_row=None,
+        diagnostics: Diagnostics | None = None,
+    ) -> Chain:
+        """Build a chain from clean arrays, apply the time rule and drop expired contracts.
+
+        ``expiry`` is anything ``numpy.datetime64`` accepts per element (dates or
+        date strings). ``iv <= 0`` and NaN both mean "no IV". ``spot`` must be > 0.
+        """
+        strike = np.asarray(strike, dtype=float)
+        n = strike.shape[0]
+        diag = diagnostics or Diagnostics(rows_read=n)
+        if not np.isfinite(spot) or spot <= 0:
+            raise error("not_positive", what="spot", value=float(spot))
+
+        def full(values, dtype, default=np.nan):
+            if values is None:
+                values = default
+            return np.broadcast_to(np.asarray(values, dtype=dtype), (n,)).copy()
+
+        iv_arr = full(iv, float)
+        iv_arr[~(iv_arr > 0)] = np.nan
+        arrays = dict(
+            strike=strike,
+            is_call=full(is_call, bool),
+            expiry=np.asarray(expiry, dtype="datetime64[D]").reshape(n),
+            am_settled=full(am_settled, bool),
+            open_interest=full(open_interest, float),
+            iv=iv_arr,
+            chain_gamma=full(chain_gamma, float),
+            dealer_position=None if dealer_position is None else full(dealer_position, float),
+            multiplier=full(multiplier, float),
+            source_row=full(np.arange(1, n + 1) if source_row is None else source_row, np.int64),
+        )
+        arrays["settle_minutes"] = _settlement_minutes(arrays["expiry"], arrays["am_settled"])
+        asof = to_new_york(asof)
+        whole = cls(**arrays, spot=float(spot), asof=asof, diagnostics=diag)
+        live = whole.settle_minutes > epoch_minutes(asof)
+        diag.drop("expired", int((~live).sum()))
+        if live.all():
+            diag.rows_used = n
+            return whole
+        chain = whole.take(live)
+        chain = dataclasses.replace(chain, expired=whole.take(~live))
+        diag.rows_used = len(chain)
+        return chain
+
+    # -- views ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self.strike.shape[0])
+
+    @property
+    def t_years(self) -> np.ndarray:
+        """ACT/365 year fraction from ``asof`` to settlement, minute resolution."""
+        return (self.settle_minutes - epoch_minutes(self.asof)) / MINUTES_PER_YEAR
+
+    @property
+    def is_0dte(self) -> np.ndarray:
+        """True for contracts expiring on the as-of date (New York calendar)."""
+        return self.expiry == np.datetime64(self.asof.date(), "D")
+
+    @property
+    def has_iv(self) -> np.ndarray:
+        return np.isfinite(self.iv)
+
+    def take(self, mask_or_index) -> Chain:
+        """A sub-chain with the selected contracts (same spot, asof and diagnostics)."""
+        picked = {
+            name: None if getattr(self, name) is None else getattr(self, name)[mask_or_index]
+            for name in self._ARRAYS
+        }
+        return dataclasses.replace(self, **picked)
+
+    def with_spot(self, spot: float) -> Chain:
+        if not np.isfinite(spot) or spot <= 0:
+            raise error("not_positive", what="spot", value=float(spot))
+        return dataclasses.replace(self, spot=float(spot))
+
+    def rolled(self, *, hours: float = 0.0, days: float = 0.0) -> Chain:
+        """The chain ``hours + days`` later: ``asof`` moves forward and expired rows drop out."""
+        asof = self.asof + dt.timedelta(hours=hours, days=days)
+        live = self.settle_minutes > epoch_minutes(asof)
+        return dataclasses.replace(self.take(live), asof=asof)
+
+    def select(self, expiries=None) -> Chain:
+        """Filter by expiry.
+
+        ``expiries`` is ``None`` (all), ``"0dte"`` (expiring on the as-of date), ``"ex0dte"``
+        (all but those), a ``(first, last)`` tuple of dates (inclusive; either may be None), or
+        a list of expiry dates.
+        """
+        if expiries is None:
+            return self
+        if isinstance(expiries, str):
+            key = expiries.strip().lower()
+            if key not in ("0dte", "ex0dte", "all", ""):
+                raise error("unknown_choice", what="expiries", value=expiries,
+                            choices="0dte, ex0dte, all")  # fmt: skip
+            if key in ("all", ""):
+                return self
+            keep = self.is_0dte if key == "0dte" else ~self.is_0dte
+        elif isinstance(expiries, tuple):
+            first, last = expiries
+            keep = np.ones(len(self), dtype=bool)
+            if first is not None:
+                keep &= self.expiry >= np.datetime64(first, "D")
+            if last is not None:
+                keep &= self.expiry <= np.datetime64(last, "D")
+        else:
+            wanted = np.asarray([np.datetime64(d, "D") for d in expiries], dtype="datetime64[D]")
+            keep = np.isin(self.expiry, wanted)
+        return self.take(keep)
+
+    def to_frame(self):
+        """The contracts as a pandas DataFrame (one row per contract)."""
+        import pandas as pd
+
+        data = {name: getattr(self, name) for name in self._ARRAYS if getattr(self, name) is not None}
+        data["t_years"] = self.t_years
+        return pd.DataFrame(data)

@@ -1,0 +1,55 @@
+"""Errors a user can cause, and their messages, kept in one place.
+
+Every expected user error is an :class:`XlgexError` (a ``ValueError``). The Excel layer
+turns it into a one-line cell message; anything else is a bug and still raises.
+"""
+
+from __future__ import annotations
+
+__all__ = ["XlgexError", "ChainError", "HedgeError", "MESSAGES", "at"]
+
+
+class XlgexError(ValueError):
+    """A problem with the user's input. ``str(err)`` is short enough for a cell."""
+
+
+class ChainError(XlgexError):
+    """An option chain that cannot be read or validated."""
+
+
+class HedgeError(XlgexError):
+    """Hedge inputs that make no sense."""
+
+
+MESSAGES = {
+    "empty": "the chain has no data rows",
+    "missing_column": "missing column '{column}' (looked for: {aliases})",
+    "unknown_type": "option type '{value}' is not call/put (C/P)",
+    "not_number": "'{value}' is not a number",
+    "excel_error": "the cell holds Excel error {value}",
+    "negative": "{what} {value:g} must be >= 0",
+    "not_positive": "{what} {value:g} must be > 0",
+    "iv_percent": "IV median {median:.3g} looks like percent; set iv_unit='percent' or divide by 100",
+    "iv_decimal": "IV median {median:.3g} looks like decimals; set iv_unit='decimal'",
+    "no_spot": "no spot price: give spot= (the file does not carry one)",
+    "no_asof": "no as-of time: give asof= (the file does not carry one)",
+    "bad_date": "'{value}' is not a date",
+    "unknown_choice": "{what} '{value}' is not one of: {choices}",
+    "no_rows_left": "no contracts left after filtering ({why})",
+    "no_dealer_position": "convention 'signed' needs a Dealer Position column",
+}
+
+
+def at(row: int | None = None, column: str | None = None, strike: float | None = None) -> str:
+    """Location prefix for a message: ``"row 7 (strike 4500), column 'IV': "``."""
+    parts = []
+    if row is not None:
+        parts.append(f"row {row}" + (f" (strike {strike:g})" if strike is not None else ""))
+    if column is not None:
+        parts.append(f"column '{column}'")
+    return ", ".join(parts) + ": " if parts else ""
+
+
+def error(key: str, *, row=None, column=None, strike=None, cls=ChainError, **fields) -> XlgexError:
+    """Build the error for message ``key`` located at ``row``/``column``."""
+    return cls("xlgex: " + at(row, column, strike) + MESSAGES[key].format(**fields))

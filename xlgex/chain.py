@@ -213,6 +213,17 @@ class Chain:
         }
         return dataclasses.replace(self, **picked)
 
+    def including_expired(self) -> Chain:
+        """This chain with the expired rows put back (for reconciliation with other tools)."""
+        if self.expired is None or len(self.expired) == 0:
+            return self
+        both = {
+            name: None if getattr(self, name) is None
+            else np.concatenate([getattr(self, name), getattr(self.expired, name)])
+            for name in self._ARRAYS
+        }
+        return dataclasses.replace(self, **both, expired=None)
+
     def with_spot(self, spot: float) -> Chain:
         if not np.isfinite(spot) or spot <= 0:
             raise error("not_positive", what="spot", value=float(spot))

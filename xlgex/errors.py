@@ -34,9 +34,23 @@ MESSAGES = {
     "no_spot": "no spot price: give spot= (the file does not carry one)",
     "no_asof": "no as-of time: give asof= (the file does not carry one)",
     "bad_date": "'{value}' is not a date",
+    "blank": "{what} is missing (blank cell)",
+    "bad_argument": "{what}='{value}' is not {expected}",
+    "no_file": "cannot read '{path}': {reason}",
     "unknown_choice": "{what} '{value}' is not one of: {choices}",
     "no_rows_left": "no contracts left after filtering ({why})",
     "no_dealer_position": "convention 'signed' needs a Dealer Position column",
+    # hedging (xlgex.hedging)
+    "hedge_zero_contracts": "contracts must be nonzero (signed: -200 means the dealer sold 200)",
+    "hedge_not_finite": "{what} {value!r} must be a finite number",
+    "hedge_delta_range": "{what} {value:g} must be between -1 and 1",
+    "hedge_no_delta": "give delta, or the option terms (spot, strike, t_years, vol, is_call)",
+    "hedge_no_reprice": "spot_move {value:g} needs gamma, new_delta or the option terms",
+    "hedge_partial_terms": "option terms incomplete: give {missing} too (or none of them)",
+    "hedge_not_call_put": "is_call {value!r} must be True/False or 'C'/'P'",
+    "hedge_delta_and_terms": "give delta and gamma, or the option terms, not both",
+    "hedge_no_gamma": "a ladder without option terms needs delta and gamma",
+    "hedge_path": "give path, or spot0 and moves ({why})",
 }
 
 

@@ -329,6 +329,20 @@ class TestLadderBadInput:
         with pytest.raises(HedgeError, match="path"):
             hedge_ladder(-1, delta=0.5, gamma=0.01, **kwargs)
 
+    @pytest.mark.parametrize(
+        ("path", "where"),
+        [([100, "x" * 200, 101], r"path\[1\]"), ([100, None], r"path\[1\]"),
+         ([[100], [101, 102]], "one row or column")],
+    )
+    def test_path_entries_named_and_short(self, path, where):
+        with pytest.raises(HedgeError, match=where) as info:
+            hedge_ladder(-1, path=path, delta=0.5, gamma=0.01)
+        assert len(str(info.value)) < 100
+
+    def test_long_text_keeps_messages_short(self):
+        for kwargs in ({"contracts": "y" * 300}, {"hedge": "z" * 300}, {"band": [1.0] * 50}):
+            _message(**kwargs)
+
     def test_non_finite_path(self):
         with pytest.raises(HedgeError, match=r"path\[1\]"):
             hedge_ladder(-1, path=[100, math.nan], delta=0.5, gamma=0.01)

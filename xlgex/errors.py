@@ -23,7 +23,7 @@ class HedgeError(XlgexError):
 
 MESSAGES = {
     "empty": "the chain has no data rows",
-    "missing_column": "missing column '{column}' (looked for: {aliases})",
+    "missing_column": "missing column '{name}' (looked for: {aliases})",
     "unknown_type": "option type '{value}' is not call/put (C/P)",
     "not_number": "'{value}' is not a number",
     "excel_error": "the cell holds Excel error {value}",
@@ -42,7 +42,7 @@ MESSAGES = {
     "no_dealer_position": "convention 'signed' needs a Dealer Position column",
     # hedging (xlgex.hedging)
     "hedge_zero_contracts": "contracts must be nonzero (signed: -200 means the dealer sold 200)",
-    "hedge_not_finite": "{what} {value!r} must be a finite number",
+    "hedge_not_finite": "{what} {value} must be a finite number",
     "hedge_delta_range": "{what} {value:g} must be between -1 and 1",
     "hedge_no_delta": "give delta, or the option terms (spot, strike, t_years, vol, is_call)",
     "hedge_no_reprice": "spot_move {value:g} needs gamma, new_delta or the option terms",

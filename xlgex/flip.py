@@ -118,7 +118,8 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     ----------
     chain : Chain
     levels : array_like, optional
-        Hypothetical spots, spot units. Default: ``n_levels`` over spot +-``range_pct`` %
+        Hypothetical spots, spot units, reported in ascending order. Default: ``n_levels``
+        over spot +-``range_pct`` %
         (the classic preset: 60 levels over +-20%).
     vol_rule : {"sticky_strike", "sticky_moneyness"}
     vol_shift : float

@@ -55,21 +55,24 @@ LADDER_COLUMNS = (
 )
 """Columns of the :func:`hedge_ladder` frame, in order."""
 
-_TERM_NAMES = ("spot", "strike", "t_years", "vol", "is_call")
-
-
 # --------------------------------------------------------------------------- validation
+
+
+def _short(value) -> str:
+    """``repr(value)``, cut so that a message stays one short line."""
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
 
 
 def _finite(value, what: str) -> float:
     if isinstance(value, (str, bytes, bool)) or value is None:
-        raise error("hedge_not_finite", what=what, value=value, cls=HedgeError)
+        raise error("hedge_not_finite", what=what, value=_short(value), cls=HedgeError)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise error("hedge_not_finite", what=what, value=value, cls=HedgeError) from None
+        raise error("hedge_not_finite", what=what, value=_short(value), cls=HedgeError) from None
     if not math.isfinite(number):
-        raise error("hedge_not_finite", what=what, value=number, cls=HedgeError)
+        raise error("hedge_not_finite", what=what, value=_short(number), cls=HedgeError)
     return number
 
 
@@ -161,14 +164,18 @@ def _vector(values, what: str) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        raise error("hedge_not_finite", what=what, value=values, cls=HedgeError) from None
+        items = np.asarray(values, dtype=object).ravel()
+        if all(np.ndim(item) == 0 for item in items):  # name the first entry not a number
+            for i, item in enumerate(items):
+                _finite(item, f"{what}[{i}]")
+        raise error("hedge_path", why=f"{what} must be one row or column", cls=HedgeError) from None
     if array.ndim > 1 and sum(n > 1 for n in array.shape) <= 1:
         array = array.ravel()  # one Excel row or column
     if array.ndim != 1:
         raise error("hedge_path", why=f"{what} must be one row or column", cls=HedgeError)
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
-        raise error("hedge_not_finite", what=f"{what}[{bad[0]}]", value=array[bad[0]],
+        raise error("hedge_not_finite", what=f"{what}[{bad[0]}]", value=_short(array[bad[0]]),
                     cls=HedgeError)
     return array
 

@@ -65,16 +65,16 @@ def units_per_hedge(hedge) -> float:
     >>> 100 / units_per_hedge("es")
     2.0
     """
+    choices = ", ".join(HEDGE_INSTRUMENTS) + ", or a number > 0"
     if isinstance(hedge, str):
         units = _BY_NAME.get(hedge.strip().lower())
         if units is None:
-            choices = ", ".join(HEDGE_INSTRUMENTS) + ", or a number > 0"
-            raise error("unknown_choice", what="hedge", value=hedge, choices=choices,
+            raise error("unknown_choice", what="hedge", value=hedge[:20], choices=choices,
                         cls=HedgeError)
         return float(units)
     if isinstance(hedge, bool) or not isinstance(hedge, numbers.Real):
-        choices = ", ".join(HEDGE_INSTRUMENTS) + ", or a number > 0"
-        raise error("unknown_choice", what="hedge", value=hedge, choices=choices, cls=HedgeError)
+        raise error("unknown_choice", what="hedge", value=str(hedge)[:20], choices=choices,
+                    cls=HedgeError)
     units = float(hedge)
     if not np.isfinite(units):
         raise error("hedge_not_finite", what="hedge", value=units, cls=HedgeError)

@@ -118,9 +118,11 @@ def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.
 def sticky_moneyness_vols(spot, strike, vol, group):
     """A ``vol_at`` for :func:`profile_kernel` that keeps each smile fixed in moneyness K/S.
 
-    At hypothetical spot ``L`` contract ``i`` gets the vol its own expiry's smile (``group``)
-    shows today at strike ``K_i * spot / L``, linearly interpolated and flat beyond the
-    quoted strikes. Contracts with no vol (NaN or <= 0) keep zero gamma.
+    At hypothetical spot ``L`` contract ``i`` gets its own vol plus the change of its expiry's
+    smile (``group``) between strike ``K_i`` and ``K_i * spot / L``: the smile is read
+    linearly between quoted strikes (one vol per strike, flat beyond the ends), and each
+    contract keeps its own vol at today's spot. Contracts with no vol (NaN or <= 0) keep zero
+    gamma.
     """
     strike = np.asarray(strike, dtype=float)
     vol = np.asarray(vol, dtype=float)
@@ -134,14 +136,14 @@ def sticky_moneyness_vols(spot, strike, vol, group):
         order = np.argsort(strike[quoted])
         xs, ys = strike[quoted][order], vol[quoted][order]
         xs, first = np.unique(xs, return_index=True)  # one vol per strike (calls first)
-        smiles.append((rows[has_vol[rows]], xs, ys[first]))
+        smiles.append((quoted, xs, ys[first], vol[quoted] - np.interp(strike[quoted], xs, ys[first])))
 
     def vol_at(levels):
         levels = np.asarray(levels, dtype=float)
         out = np.zeros((levels.size, strike.size))
-        for rows, xs, ys in smiles:
+        for rows, xs, ys, own in smiles:
             query = np.multiply.outer(spot / levels, strike[rows])
-            out[:, rows] = np.interp(query, xs, ys)
+            out[:, rows] = np.interp(query, xs, ys) + own
         return out
 
     return vol_at

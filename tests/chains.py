@@ -1,0 +1,41 @@
+"""Small hand-built chains for the analysis tests (independent of the readers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from scipy.stats import norm
+
+from xlgex.chain import Chain
+
+ASOF = dt.datetime(2026, 11, 20, 10, 30)  # a Friday, New York
+TODAY = "2026-11-20"
+
+
+def toy_chain(rows, spot=100.0, asof=ASOF, **extra) -> Chain:
+    """``rows``: (strike, 'C'/'P', expiry, open_interest, iv) tuples."""
+    strike, kind, expiry, oi, iv = zip(*rows)
+    return Chain.from_arrays(
+        strike=strike, is_call=[k == "C" for k in kind], expiry=list(expiry),
+        open_interest=oi, iv=iv, spot=spot, asof=asof, **extra,
+    )
+
+
+def ref_gamma(spot, strike, t_years, vol):
+    """Textbook BSM gamma with r = q = 0, written independently of xlgex (scipy's norm)."""
+    spot, strike, t_years, vol = map(np.asarray, (spot, strike, t_years, vol))
+    d1 = (np.log(spot / strike) + 0.5 * vol**2 * t_years) / (vol * np.sqrt(t_years))
+    return norm.pdf(d1) / (spot * vol * np.sqrt(t_years))
+
+
+def random_chain(rng, n=200, spot=5000.0, asof=ASOF) -> Chain:
+    """A random SPX-like chain: strikes every 5 around spot, expiries 0 to 90 days."""
+    strike = np.round(spot * np.exp(rng.normal(0, 0.06, n)) / 5) * 5
+    days = rng.integers(0, 90, n)
+    expiry = np.datetime64(TODAY) + days
+    return Chain.from_arrays(
+        strike=strike, is_call=rng.random(n) < 0.5, expiry=expiry,
+        open_interest=rng.integers(0, 3000, n).astype(float),
+        iv=rng.uniform(0.1, 0.4, n), spot=spot, asof=asof,
+    )

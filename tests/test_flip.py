@@ -1,0 +1,164 @@
+"""Gamma profile, flip (profile, cumulative, classic) and what-if shocks."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlgex.chain import Chain
+from xlgex.core.profile import profile_kernel
+from xlgex.flip import gamma_flip, gex_profile
+from xlgex.gex import total_gex
+
+from .chains import ASOF, TODAY, ref_gamma, toy_chain
+
+NEXT_WEEK = "2026-11-27"
+
+
+def skewed_chain(seed: int, spot: float = 5000.0, n: int = 120) -> Chain:
+    """Calls above spot, puts below: dealers short gamma low, long gamma high, so one flip."""
+    rng = np.random.default_rng(seed)
+    strike = np.round(spot * np.exp(rng.normal(0, 0.05, n)) / 5) * 5
+    return Chain.from_arrays(
+        strike=strike, is_call=strike > spot * (1 + rng.normal(0, 0.01, n)),
+        expiry=np.datetime64(TODAY) + rng.integers(1, 60, n),
+        open_interest=rng.integers(1, 3000, n).astype(float),
+        iv=rng.uniform(0.12, 0.3, n), spot=spot, asof=ASOF,
+    )
+
+
+def test_profile_matches_independent_repricing():
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 1000, 0.2), (95.0, "P", NEXT_WEEK, 800, 0.25)])
+    levels = [90.0, 97.5, 100.0, 104.0]
+    profile = gex_profile(chain, levels)
+    t = chain.t_years
+    for level, net in zip(levels, profile["net_gex"]):
+        g = ref_gamma(level, chain.strike, t, chain.iv)
+        expected = (g * np.array([1000, -800]) * 100 * level**2 * 0.01).sum()
+        assert net == pytest.approx(expected, rel=1e-10)
+    assert list(profile.columns) == ["spot", "call_gex", "put_gex", "net_gex"]
+
+
+def test_profile_at_spot_equals_total_gex():
+    chain = skewed_chain(1)
+    at_spot = gex_profile(chain, [chain.spot])["net_gex"].iloc[0]
+    assert at_spot == pytest.approx(float(total_gex(chain)), rel=1e-10)
+
+
+def test_profile_is_zero_at_the_flip():
+    chain = skewed_chain(2)
+    flip = gamma_flip(chain)
+    assert math.isfinite(flip)
+    near = gex_profile(chain, [flip - 0.01, flip, flip + 0.01])["net_gex"].to_numpy()
+    assert near[0] * near[2] <= 0  # the sign changes within +-0.01 points
+    assert abs(near[1]) <= np.abs(near[[0, 2]]).max()
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 1000), scale=st.sampled_from([0.1, 0.5, 3.0, 20.0]))
+def test_flip_scales_with_spot_and_strikes_and_ignores_position_sign(seed, scale):
+    chain = skewed_chain(seed)
+    flip = gamma_flip(chain)
+    assert math.isfinite(flip)
+    scaled = dataclasses.replace(chain, strike=chain.strike * scale, spot=chain.spot * scale)
+    assert gamma_flip(scaled) == pytest.approx(flip * scale, abs=0.02 * scale)
+    negated = gamma_flip(chain, convention="calls_short_puts_long")
+    assert negated == pytest.approx(flip, abs=0.02)
+
+
+def test_no_crossing_gives_nan_and_a_reason():
+    calls_only = toy_chain([(100.0, "C", NEXT_WEEK, 1000, 0.2), (105.0, "C", NEXT_WEEK, 10, 0.2)])
+    flip = gamma_flip(calls_only)
+    assert math.isnan(flip) and flip.crossings == ()
+    assert "stays positive" in flip.reason and "no flip" in flip.reason
+    puts_only = toy_chain([(100.0, "P", NEXT_WEEK, 1000, 0.2)])
+    assert "stays negative" in gamma_flip(puts_only).reason
+
+
+def test_several_crossings_give_the_nearest_and_list_all():
+    # Short puts at 90 and 112 around long calls at 100: negative, positive, negative.
+    chain = toy_chain([
+        (90.0, "P", NEXT_WEEK, 1000, 0.2), (100.0, "C", NEXT_WEEK, 1000, 0.2),
+        (112.0, "P", NEXT_WEEK, 1000, 0.2),
+    ], spot=102.0)
+    flip = gamma_flip(chain)
+    assert len(flip.crossings) == 2 and flip.crossings[0] < 100 < flip.crossings[1]
+    assert flip == min(flip.crossings, key=lambda c: abs(c - 102.0))
+    values = gex_profile(chain, list(flip.crossings))["net_gex"]
+    scale = gex_profile(chain)["net_gex"].abs().max()
+    assert (values.abs() < 1e-5 * scale).all()
+
+
+def test_classic_preset_reproduces_the_public_script_by_hand():
+    # The public script: T = weekdays(quote date -> expiry)/262, 0DTE -> 1/262, r = q = 0,
+    # 60 levels over spot +-20%, calls minus puts, first sign change linearly interpolated.
+    chain = toy_chain([
+        (104.0, "C", TODAY, 1000, 0.25),       # 0DTE: T = 1/262
+        (97.0, "P", NEXT_WEEK, 1500, 0.2),     # 5 weekdays: T = 5/262
+    ], spot=100.0)
+    levels = np.linspace(80.0, 120.0, 60)
+    net = np.array([
+        (ref_gamma(lv, 104.0, 1 / 262, 0.25) * 1000 - ref_gamma(lv, 97.0, 5 / 262, 0.2) * 1500)
+        * 100 * lv**2 * 0.01 for lv in levels
+    ])
+    i = np.flatnonzero(np.diff(np.sign(net)))[0]
+    expected = levels[i + 1] - (levels[i + 1] - levels[i]) * net[i + 1] / (net[i + 1] - net[i])
+    flip = gamma_flip(chain, preset="classic")
+    assert flip == pytest.approx(expected, rel=1e-12)
+    profile = gex_profile(chain, preset="classic")
+    np.testing.assert_allclose(profile["net_gex"], net, rtol=1e-10)
+
+
+def test_cumulative_method_by_hand():
+    chain = toy_chain([(95.0, "P", NEXT_WEEK, 1000, 0.2), (100.0, "C", NEXT_WEEK, 3000, 0.2),
+                       (105.0, "C", NEXT_WEEK, 500, 0.2)])  # fmt: skip
+    t = chain.t_years[0]
+    a = ref_gamma(100.0, 95.0, t, 0.2) * 1000  # put side, dealers short
+    b = ref_gamma(100.0, 100.0, t, 0.2) * 3000
+    flip = gamma_flip(chain, method="cumulative")
+    assert flip == pytest.approx(95.0 + 5.0 * a / b, rel=1e-9)
+    assert flip.method == "cumulative"
+
+
+def test_expiration_melt_drops_the_0dte():
+    chain = toy_chain([(100.0, "C", TODAY, 5000, 0.15), (98.0, "P", NEXT_WEEK, 800, 0.2)])
+    after = gex_profile(chain, [95.0, 100.0, 105.0], roll_hours=6)  # 16:30: 0DTE settled
+    later = toy_chain([(98.0, "P", NEXT_WEEK, 800, 0.2)], asof=ASOF + dt.timedelta(hours=6))
+    expected = gex_profile(later, [95.0, 100.0, 105.0])
+    np.testing.assert_allclose(after["net_gex"], expected["net_gex"], rtol=1e-12)
+    assert after.attrs["roll_hours"] == 6.0
+
+
+def test_vol_shift_and_vol_rules():
+    chain = skewed_chain(4)
+    shifted = gex_profile(chain, vol_shift=0.05)
+    bumped = dataclasses.replace(chain, iv=chain.iv + 0.05)
+    np.testing.assert_allclose(shifted["net_gex"], gex_profile(bumped)["net_gex"], rtol=1e-12)
+    # A smile flat within each expiry is the same under both rules.
+    flat = dataclasses.replace(chain, iv=0.1 + (chain.expiry - chain.expiry.min()).astype(float) / 500)
+    sticky_k = gex_profile(flat)["net_gex"]
+    sticky_m = gex_profile(flat, vol_rule="sticky_moneyness")["net_gex"]
+    np.testing.assert_allclose(sticky_m, sticky_k, rtol=1e-9)
+    # With skew they agree only at today's spot.
+    both = [gex_profile(chain, [chain.spot * 0.95, chain.spot], vol_rule=r)["net_gex"].to_numpy()
+            for r in ("sticky_strike", "sticky_moneyness")]  # fmt: skip
+    assert both[0][1] == pytest.approx(both[1][1], rel=1e-9)
+    assert both[0][0] != pytest.approx(both[1][0], rel=1e-6)
+
+
+def test_kernel_blocks_do_not_change_results():
+    rng = np.random.default_rng(7)
+    n = 500
+    args = (np.linspace(80, 120, 37), rng.uniform(80, 120, n), rng.uniform(1e-4, 2, n),
+            rng.uniform(0.05, 0.8, n), rng.normal(size=(n, 2)))  # fmt: skip
+    big = profile_kernel(*args)
+    small = profile_kernel(*args, max_cells=700)
+    np.testing.assert_allclose(small, big, rtol=1e-12, atol=1e-300)
+    unsorted = profile_kernel(args[0][::-1], *args[1:])
+    np.testing.assert_allclose(unsorted[::-1], big, rtol=1e-12)

@@ -1,0 +1,215 @@
+"""Dealer exposures: per contract, per strike, per expiry, totals, walls, conventions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+import xlgex
+from xlgex.chain import Chain
+from xlgex.errors import XlgexError
+from xlgex.gex import (
+    dealer_contracts,
+    exposure_by_strike,
+    gex_by_contract,
+    gex_by_expiry,
+    gex_by_strike,
+    gex_walls,
+    total_gex,
+)
+
+from .chains import ASOF, TODAY, random_chain, ref_gamma, toy_chain
+
+MINUTES_PER_YEAR = 365 * 24 * 60
+NEXT_WEEK = "2026-11-27"  # Friday: 7 days + 5h30 from 10:30 to the 16:00 close
+
+
+def test_one_contract_matches_the_formula_by_hand():
+    # GEX = gamma x dealer contracts x multiplier x S^2 x 0.01 (brief / "Gamma — the second
+    # derivative"), with the call long for dealers under the default convention.
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 1000, 0.2)])
+    t = (7 * 24 * 60 + 330) / MINUTES_PER_YEAR
+    expected = ref_gamma(100.0, 100.0, t, 0.2) * 1000 * 100 * 100.0**2 * 0.01
+    assert total_gex(chain) == pytest.approx(expected, rel=1e-12)
+    assert gex_by_strike(chain)["call_gex"].iloc[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "convention, call_sign, put_sign",
+    [("calls_long_puts_short", 1, -1), ("calls_short_puts_long", -1, 1), ("all_short", -1, -1)],
+)
+def test_sign_conventions(convention, call_sign, put_sign):
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2), (100.0, "P", NEXT_WEEK, 10, 0.2)])
+    row = gex_by_strike(chain, convention=convention).iloc[0]
+    assert np.sign(row.call_gex) == call_sign and np.sign(row.put_gex) == put_sign
+    assert abs(row.call_gex) == pytest.approx(abs(row.put_gex))  # same gamma for C and P
+    assert total_gex(chain, convention=convention).convention == convention
+
+
+def test_signed_convention_reads_dealer_positions():
+    chain = toy_chain(
+        [(100.0, "C", NEXT_WEEK, 10, 0.2), (95.0, "P", NEXT_WEEK, 10, 0.2)],
+        dealer_position=[-7.0, 3.0],
+    )
+    np.testing.assert_array_equal(dealer_contracts(chain, "signed"), [-7.0, 3.0])
+    by_contract = gex_by_contract(chain, convention="signed")
+    assert list(np.sign(by_contract["gex"])) == [-1.0, 1.0]
+    with pytest.raises(XlgexError, match="Dealer Position"):
+        total_gex(toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)]), convention="signed")
+
+
+def test_results_record_their_settings():
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)])
+    df = gex_by_strike(chain, convention="all_short")
+    assert df.attrs["convention"] == "all_short"
+    assert df.attrs["gamma_source"] == "model" and df.attrs["unit"] == "usd_per_1pct"
+    assert "ACT/365" in df.attrs["time_rule"]
+    walls = gex_walls(chain, convention="all_short")
+    assert walls["convention"] == "all_short"
+
+
+def test_units_are_consistent():
+    chain = random_chain(np.random.default_rng(3))
+    pct = float(total_gex(chain))
+    per_point = float(total_gex(chain, unit="usd_per_point"))
+    shares = float(total_gex(chain, unit="shares_per_usd"))
+    assert per_point == pytest.approx(pct / (0.01 * chain.spot), rel=1e-12)
+    assert shares == pytest.approx(per_point / chain.spot, rel=1e-12)
+
+
+def test_chain_gamma_source_and_missing_gamma_column():
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)], chain_gamma=[0.05])
+    assert total_gex(chain, gamma_source="chain") == pytest.approx(0.05 * 10 * 100 * 100.0**2 * 0.01)
+    with pytest.raises(XlgexError, match="no Gamma column"):
+        total_gex(toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)]), gamma_source="chain")
+
+
+def test_rows_without_iv_are_excluded_and_counted_never_nan():
+    chain = toy_chain([
+        (100.0, "C", NEXT_WEEK, 10, 0.2),
+        (105.0, "C", NEXT_WEEK, 99, 0.0),
+        (110.0, "C", NEXT_WEEK, 50, float("nan")),
+    ])
+    total = total_gex(chain)
+    assert math.isfinite(total)
+    assert total.rows_excluded_no_iv == 2 and total.oi_excluded_no_iv == 149
+    assert total == pytest.approx(float(total_gex(chain.take([0]))))
+    assert not gex_by_strike(chain).isna().any().any()
+
+
+def test_expired_contracts_are_dropped_not_floored():
+    # An SPX AM-settled monthly expiring today settled at 09:30; at 10:30 it is gone.
+    chain = toy_chain(
+        [(100.0, "C", TODAY, 10, 0.2), (100.0, "C", TODAY, 10, 0.2), (100.0, "C", NEXT_WEEK, 5, 0.2)],
+        am_settled=[True, False, False],
+    )
+    assert len(chain) == 2 and chain.diagnostics.dropped == {"expired": 1}
+    assert len(chain.expired) == 1 and math.isfinite(total_gex(chain))
+    # 0DTE PM contract: 5h30 to the 16:00 close.
+    assert chain.t_years[0] == pytest.approx(330 / MINUTES_PER_YEAR)
+
+
+def test_expiry_filters_partition_the_total():
+    chain = random_chain(np.random.default_rng(5), n=300)
+    whole = float(total_gex(chain))
+    zero = float(total_gex(chain, expiries="0dte"))
+    rest = float(total_gex(chain, expiries="ex0dte"))
+    assert zero != 0 and zero + rest == pytest.approx(whole, rel=1e-12)
+    first = np.datetime64(TODAY) + 10
+    near = float(total_gex(chain, expiries=(None, first)))
+    far = float(total_gex(chain, expiries=(first + 1, None)))
+    assert near + far == pytest.approx(whole, rel=1e-12)
+    listed = sorted(set(chain.expiry.tolist()))[:3]
+    by_list = float(total_gex(chain, expiries=listed))
+    by_expiry = gex_by_expiry(chain)
+    chosen = by_expiry[by_expiry["expiry"].isin(np.array(listed, dtype="datetime64[ns]"))]
+    assert by_list == pytest.approx(chosen["net_gex"].sum(), rel=1e-12)
+    assert by_expiry["share_abs"].sum() == pytest.approx(1.0)
+    with pytest.raises(XlgexError, match="expiries"):
+        total_gex(chain, expiries="weeklies")
+
+
+def test_walls_on_a_hand_fixture():
+    # One week, 20% vol: gamma at 2% OTM is ~0.8x the ATM gamma, so 5000 contracts at 102
+    # outweigh 1000 at 100 (call wall 102), 4000 at 98 make the put wall, and 102 carries the
+    # largest |call| + |put|.
+    chain = toy_chain([
+        (102.0, "C", NEXT_WEEK, 5000, 0.2),
+        (100.0, "C", NEXT_WEEK, 1000, 0.2),
+        (100.0, "P", NEXT_WEEK, 1000, 0.2),
+        (98.0, "P", NEXT_WEEK, 4000, 0.2),
+    ], spot=100.0)
+    walls = gex_walls(chain)
+    assert (walls["call_wall"], walls["put_wall"], walls["abs_gamma_strike"]) == (102, 98, 102)
+    by_strike = gex_by_strike(chain).set_index("strike")
+    assert walls["call_wall"] == by_strike["call_gex"].abs().idxmax()
+    assert math.isnan(gex_walls(chain.take(chain.is_call))["put_wall"])  # no puts, no put wall
+
+
+def test_dex_vex_cex_match_independent_formulas():
+    chain = toy_chain([(105.0, "C", NEXT_WEEK, 10, 0.25), (95.0, "P", NEXT_WEEK, 20, 0.3)])
+    t = chain.t_years
+    s, k, v = 100.0, np.array([105.0, 95.0]), np.array([0.25, 0.3])
+    d1 = (np.log(s / k) + 0.5 * v**2 * t) / (v * np.sqrt(t))
+    d2 = d1 - v * np.sqrt(t)
+    dealer = np.array([10.0, -20.0])  # calls long, puts short
+    delta = np.array([norm.cdf(d1[0]), norm.cdf(d1[1]) - 1])
+    vanna = -norm.pdf(d1) * d2 / v
+    charm = norm.pdf(d1) * d2 / (2 * t)  # r = q = 0: d(delta)/dt = phi(d1) d2 / (2T)
+    for greek, per_option, scale in (("delta", delta, 1), ("vanna", vanna, 0.01),
+                                     ("charm", charm, 1 / 365)):
+        df = exposure_by_strike(chain, greek)
+        expected = per_option * dealer * 100 * s * scale
+        np.testing.assert_allclose(df.sort_values("strike")["net"], expected[::-1], rtol=1e-9)
+        assert df.attrs["greek"] == greek
+
+
+def test_classic_preset_on_a_hand_checkable_fixture():
+    # Chain gammas summed over every listed row, calls minus puts, x OI x 100 x S^2 x 0.01,
+    # including a row that already settled (the public script keeps it).
+    chain = toy_chain(
+        [(100.0, "C", TODAY, 10, 0.2), (100.0, "P", NEXT_WEEK, 20, 0.2), (95.0, "C", TODAY, 4, 0.2)],
+        chain_gamma=[0.03, 0.02, 0.01], am_settled=[False, False, True],
+    )
+    expected = (0.03 * 10 - 0.02 * 20 + 0.01 * 4) * 100 * 100.0**2 * 0.01  # = -600
+    assert expected == pytest.approx(-600.0)
+    total = total_gex(chain, preset="classic")
+    assert total == pytest.approx(expected)
+    assert total.preset == "classic" and total.gamma_source == "chain"
+
+
+def _shuffle_equal(chain: Chain, seed: int) -> Chain:
+    order = np.random.default_rng(seed).permutation(len(chain))
+    return chain.take(order)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.1, 10.0))
+def test_properties(seed, scale):
+    chain = random_chain(np.random.default_rng(seed), n=60)
+    by_strike = gex_by_strike(chain)
+    total = float(total_gex(chain))
+    # per-strike values sum to the total
+    assert by_strike["net_gex"].sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    # reordering the rows changes nothing
+    assert float(total_gex(_shuffle_equal(chain, seed))) == pytest.approx(total, rel=1e-9, abs=1e-6)
+    # linear in open interest and in the multiplier
+    import dataclasses
+
+    more_oi = dataclasses.replace(chain, open_interest=chain.open_interest * scale)
+    assert float(total_gex(more_oi)) == pytest.approx(total * scale, rel=1e-9, abs=1e-6)
+    bigger = dataclasses.replace(chain, multiplier=chain.multiplier * scale)
+    assert float(total_gex(bigger)) == pytest.approx(total * scale, rel=1e-9, abs=1e-6)
+    # flipping the convention's signs negates GEX
+    flipped = gex_by_strike(chain, convention="calls_short_puts_long")
+    np.testing.assert_allclose(flipped["net_gex"], -by_strike["net_gex"], rtol=1e-12, atol=1e-6)
+
+
+def test_public_api_reexports():
+    assert xlgex.total_gex is total_gex and xlgex.gex_by_strike is gex_by_strike
+    assert ASOF.weekday() == 4

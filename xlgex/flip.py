@@ -152,9 +152,9 @@ def _linear_roots(x, y, brackets) -> list:
 
 def _no_flip_reason(y, lo, hi, what="net GEX") -> str:
     if not np.any(y):
-        return f"no dealer gamma between {lo:,.2f} and {hi:,.2f}: no flip"
+        return f"no flip: no dealer gamma from {lo:,.2f} to {hi:,.2f}"
     side = "positive (dealers long gamma)" if y[np.flatnonzero(y)[0]] > 0 else "negative (dealers short gamma)"
-    return f"{what} stays {side} from {lo:,.2f} to {hi:,.2f}: no flip in range"
+    return f"no flip: {what} stays {side} from {lo:,.2f} to {hi:,.2f}"
 
 
 def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,

@@ -25,9 +25,10 @@ GREEK_UNITS = {
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
-def _live(t_years, vol):
-    """Mask of contracts with a proper diffusion (T > 0 and vol > 0)."""
-    return (t_years > 0.0) & (vol > 0.0)
+def _degenerate(t_years, vol, *others):
+    """Mask of expired (T <= 0) or zero-vol contracts; rows with any NaN input are neither."""
+    finite = ~np.isnan(sum(others, t_years + vol))
+    return ((t_years <= 0.0) | (vol <= 0.0)) & finite
 
 
 def bs_gamma(spot, strike, t_years, vol, rate=0.0, div_yield=0.0):
@@ -46,7 +47,7 @@ def bs_gamma(spot, strike, t_years, vol, rate=0.0, div_yield=0.0):
     -------
     ndarray
         Gamma, the same for calls and puts. Zero where ``t_years <= 0`` or ``vol <= 0``
-        (the payoff is then piecewise linear in spot).
+        (the payoff is then piecewise linear in spot); NaN where an input is NaN.
 
     Notes
     -----
@@ -56,13 +57,13 @@ def bs_gamma(spot, strike, t_years, vol, rate=0.0, div_yield=0.0):
     spot, strike, t_years, vol, rate, div_yield = np.broadcast_arrays(
         *(np.asarray(a, dtype=float) for a in (spot, strike, t_years, vol, rate, div_yield))
     )
-    live = _live(t_years, vol)
-    t = np.where(live, t_years, 1.0)
-    v = np.where(live, vol, 1.0)
+    dead = _degenerate(t_years, vol, spot, strike, rate, div_yield)
+    t = np.where(dead, 1.0, t_years)
+    v = np.where(dead, 1.0, vol)
     vsqrt = v * np.sqrt(t)
     d1 = (np.log(spot / strike) + (rate - div_yield + 0.5 * v * v) * t) / vsqrt
     gamma = np.exp(-div_yield * t - 0.5 * d1 * d1) * _INV_SQRT_2PI / (spot * vsqrt)
-    return np.where(live, gamma, 0.0)
+    return np.where(dead, 0.0, gamma)
 
 
 def greeks(spot, strike, t_years, vol, rate=0.0, div_yield=0.0, is_call=True):
@@ -119,8 +120,8 @@ def greeks(spot, strike, t_years, vol, rate=0.0, div_yield=0.0, is_call=True):
     * ``t_years <= 0`` (expired): price is intrinsic ``max(w(S-K), 0)``, delta is
       ``w`` in the money and 0 otherwise (0 at the money), and every other greek is 0.
     * ``vol <= 0`` with ``t_years > 0``: the option is worth its discounted intrinsic on the
-      forward, ``D max(w(F-K), 0)``; delta, theta and rho are that expression's
-      derivatives; gamma, vega, vanna and charm are 0.
+      forward, ``D max(w(F-K), 0)``; delta, theta, rho and charm are that expression's
+      derivatives; gamma, vega and vanna are 0.
 
     NaN inputs (for example a missing IV) give NaN outputs: the chain layer decides
     what to do with such rows before calling this function.
@@ -132,9 +133,9 @@ def greeks(spot, strike, t_years, vol, rate=0.0, div_yield=0.0, is_call=True):
     spot, strike, t_years, vol, rate, div_yield = arrays[:6]
     w = np.where(arrays[6], 1.0, -1.0)
 
-    live = _live(t_years, vol)
-    t = np.where(live, t_years, 1.0)
-    v = np.where(live, vol, 1.0)
+    dead = _degenerate(t_years, vol, spot, strike, rate, div_yield)
+    t = np.where(dead, 1.0, t_years)
+    v = np.where(dead, 1.0, vol)
     sqrt_t = np.sqrt(t)
     vsqrt = v * sqrt_t
     disc_q = np.exp(-div_yield * t)
@@ -158,12 +159,12 @@ def greeks(spot, strike, t_years, vol, rate=0.0, div_yield=0.0, is_call=True):
         "charm": w * div_yield * disc_q * n1
         - disc_q * pdf_d1 * (2.0 * (rate - div_yield) * t - d2 * vsqrt) / (2.0 * t * vsqrt),
     }
-    if live.all():
+    if not dead.any():
         return out
-    return _with_limits(out, live, spot, strike, t_years, rate, div_yield, w)
+    return _with_limits(out, dead, spot, strike, t_years, rate, div_yield, w)
 
 
-def _with_limits(out, live, spot, strike, t_years, rate, div_yield, w):
+def _with_limits(out, dead_mask, spot, strike, t_years, rate, div_yield, w):
     """Replace non-live entries by the exact zero-vol / expired limits (see :func:`greeks`)."""
     expired = t_years <= 0.0
     t = np.where(expired, 0.0, t_years)
@@ -175,5 +176,6 @@ def _with_limits(out, live, spot, strike, t_years, rate, div_yield, w):
         "delta": np.where(itm, w * np.exp(-div_yield * t), 0.0),
         "theta": np.where(itm & ~expired, w * (div_yield * fwd_disc_q - rate * strike_disc), 0.0),
         "rho": np.where(itm & ~expired, w * t * strike_disc, 0.0),
+        "charm": np.where(itm & ~expired, w * div_yield * np.exp(-div_yield * t), 0.0),
     }
-    return {k: np.where(live, val, dead.get(k, 0.0)) for k, val in out.items()}
+    return {k: np.where(dead_mask, dead.get(k, 0.0), val) for k, val in out.items()}

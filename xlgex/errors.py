@@ -6,7 +6,10 @@ turns it into a one-line cell message; anything else is a bug and still raises.
 
 from __future__ import annotations
 
-__all__ = ["XlgexError", "ChainError", "HedgeError", "MESSAGES", "at"]
+__all__ = [
+    "XlgexError", "ChainError", "HedgeError", "MESSAGES", "at", "error",
+    "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS",
+]  # fmt: skip
 
 
 class XlgexError(ValueError):
@@ -20,6 +23,20 @@ class ChainError(XlgexError):
 class HedgeError(XlgexError):
     """Hedge inputs that make no sense."""
 
+
+_XL_ERROR_BASE = -2146828288  # 0x800A0000: Excel error n arrives through COM as base + n
+EXCEL_ERROR_CODES = {
+    _XL_ERROR_BASE + n: name
+    for n, name in (
+        (2000, "#NULL!"), (2007, "#DIV/0!"), (2015, "#VALUE!"), (2023, "#REF!"),
+        (2029, "#NAME?"), (2036, "#NUM!"), (2042, "#N/A"), (2043, "#GETTING_DATA"),
+        (2045, "#SPILL!"), (2046, "#CONNECT!"), (2047, "#BLOCKED!"), (2048, "#UNKNOWN!"),
+        (2049, "#FIELD!"), (2050, "#CALC!"),
+    )
+}  # fmt: skip
+"""Excel error values as the COM integers a cell or argument can arrive as."""
+EXCEL_ERROR_TEXTS = frozenset(EXCEL_ERROR_CODES.values()) | {"#BUSY!", "#PYTHON!"}
+"""Excel error values as text (xlwings' ``err_to_str``, or a pasted download)."""
 
 MESSAGES = {
     "empty": "the chain has no data rows",

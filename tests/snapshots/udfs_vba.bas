@@ -1,0 +1,143 @@
+Function BS_GREEKS(spot, strike, t_years, vol, Optional rate, Optional div_yield, Optional option_type)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        BS_GREEKS = XLPy.CallUDF("xlgex.udfs", "BS_GREEKS", Array(spot, strike, t_years, vol, rate, div_yield, option_type), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        BS_GREEKS = XLPy.CallUDF("xlgex.udfs", "BS_GREEKS", Array(spot, strike, t_years, vol, rate, div_yield, option_type))
+        Exit Function
+    #End If
+failed:
+    BS_GREEKS = Err.Description
+End Function
+
+Function GEX_EXPOSURE(chain, Optional greek, Optional spot, Optional asof, Optional convention, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_EXPOSURE = XLPy.CallUDF("xlgex.udfs", "GEX_EXPOSURE", Array(chain, greek, spot, asof, convention, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_EXPOSURE = XLPy.CallUDF("xlgex.udfs", "GEX_EXPOSURE", Array(chain, greek, spot, asof, convention, expiries, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_EXPOSURE = Err.Description
+End Function
+
+Function GEX_FLIP(chain, Optional spot, Optional asof, Optional convention, Optional method, Optional expiries, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional preset, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_FLIP = Err.Description
+End Function
+
+Function GEX_INFO(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_INFO = XLPy.CallUDF("xlgex.udfs", "GEX_INFO", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_INFO = XLPy.CallUDF("xlgex.udfs", "GEX_INFO", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_INFO = Err.Description
+End Function
+
+Function GEX_PROFILE(chain, Optional spot, Optional asof, Optional convention, Optional n_levels, Optional range_pct, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional expiries, Optional preset, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_PROFILE = XLPy.CallUDF("xlgex.udfs", "GEX_PROFILE", Array(chain, spot, asof, convention, n_levels, range_pct, vol_shift, roll_hours, vol_rule, expiries, preset, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_PROFILE = XLPy.CallUDF("xlgex.udfs", "GEX_PROFILE", Array(chain, spot, asof, convention, n_levels, range_pct, vol_shift, roll_hours, vol_rule, expiries, preset, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_PROFILE = Err.Description
+End Function
+
+Function GEX_REGIME(chain, Optional spot, Optional asof, Optional convention, Optional skew, Optional term_structure, Optional details, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_REGIME = XLPy.CallUDF("xlgex.udfs", "GEX_REGIME", Array(chain, spot, asof, convention, skew, term_structure, details, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_REGIME = XLPy.CallUDF("xlgex.udfs", "GEX_REGIME", Array(chain, spot, asof, convention, skew, term_structure, details, gamma_source, expiries, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_REGIME = Err.Description
+End Function
+
+Function GEX_STRIKE(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_STRIKE = XLPy.CallUDF("xlgex.udfs", "GEX_STRIKE", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_STRIKE = XLPy.CallUDF("xlgex.udfs", "GEX_STRIKE", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_STRIKE = Err.Description
+End Function
+
+Function GEX_TOTAL(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_TOTAL = XLPy.CallUDF("xlgex.udfs", "GEX_TOTAL", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_TOTAL = XLPy.CallUDF("xlgex.udfs", "GEX_TOTAL", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_TOTAL = Err.Description
+End Function
+
+Function GEX_WALLS(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_WALLS = XLPy.CallUDF("xlgex.udfs", "GEX_WALLS", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_WALLS = XLPy.CallUDF("xlgex.udfs", "GEX_WALLS", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_WALLS = Err.Description
+End Function
+
+Function HEDGE_LADDER(contracts, path, Optional delta, Optional gamma, Optional strike, Optional t_years, Optional vol, Optional option_type, Optional multiplier, Optional hedge, Optional band, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        HEDGE_LADDER = XLPy.CallUDF("xlgex.udfs", "HEDGE_LADDER", Array(contracts, path, delta, gamma, strike, t_years, vol, option_type, multiplier, hedge, band, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        HEDGE_LADDER = XLPy.CallUDF("xlgex.udfs", "HEDGE_LADDER", Array(contracts, path, delta, gamma, strike, t_years, vol, option_type, multiplier, hedge, band, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    HEDGE_LADDER = Err.Description
+End Function
+
+Function HEDGE_TRADE(contracts, delta, Optional multiplier, Optional hedge, Optional current_hedge, Optional gamma, Optional spot_move, Optional band, Optional new_delta, Optional details)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        HEDGE_TRADE = XLPy.CallUDF("xlgex.udfs", "HEDGE_TRADE", Array(contracts, delta, multiplier, hedge, current_hedge, gamma, spot_move, band, new_delta, details), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        HEDGE_TRADE = XLPy.CallUDF("xlgex.udfs", "HEDGE_TRADE", Array(contracts, delta, multiplier, hedge, current_hedge, gamma, spot_move, band, new_delta, details))
+        Exit Function
+    #End If
+failed:
+    HEDGE_TRADE = Err.Description
+End Function
+

@@ -23,8 +23,8 @@ import dataclasses
 import math
 
 from .chain import Chain
-from .gex import GexSettings, _resolve, gex_walls, total_gex
 from .flip import gamma_flip
+from .gex import GexSettings, _resolve, gex_walls, total_gex
 
 __all__ = ["Regime", "classify_regime", "NEAR_FLIP_PCT", "STEEP_SKEW_VOL_PTS", "STRESS_RATIO"]
 

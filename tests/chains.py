@@ -15,7 +15,7 @@ TODAY = "2026-11-20"
 
 def toy_chain(rows, spot=100.0, asof=ASOF, **extra) -> Chain:
     """``rows``: (strike, 'C'/'P', expiry, open_interest, iv) tuples."""
-    strike, kind, expiry, oi, iv = zip(*rows)
+    strike, kind, expiry, oi, iv = zip(*rows, strict=True)
     return Chain.from_arrays(
         strike=strike, is_call=[k == "C" for k in kind], expiry=list(expiry),
         open_interest=oi, iv=iv, spot=spot, asof=asof, **extra,

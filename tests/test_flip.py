@@ -38,7 +38,7 @@ def test_profile_matches_independent_repricing():
     levels = [90.0, 97.5, 100.0, 104.0]
     profile = gex_profile(chain, levels)
     t = chain.t_years
-    for level, net in zip(levels, profile["net_gex"]):
+    for level, net in zip(levels, profile["net_gex"], strict=True):
         g = ref_gamma(level, chain.strike, t, chain.iv)
         expected = (g * np.array([1000, -800]) * 100 * level**2 * 0.01).sum()
         assert net == pytest.approx(expected, rel=1e-10)

@@ -153,7 +153,8 @@ def _linear_roots(x, y, brackets) -> list:
 def _no_flip_reason(y, lo, hi, what="net GEX") -> str:
     if not np.any(y):
         return f"no flip: no dealer gamma from {lo:,.2f} to {hi:,.2f}"
-    side = "positive (dealers long gamma)" if y[np.flatnonzero(y)[0]] > 0 else "negative (dealers short gamma)"
+    positive = y[np.flatnonzero(y)[0]] > 0
+    side = "positive (dealers long gamma)" if positive else "negative (dealers short gamma)"
     return f"no flip: {what} stays {side} from {lo:,.2f} to {hi:,.2f}"
 
 

@@ -63,7 +63,6 @@ def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.
     strike, t_years, vol, rate, div_yield = np.broadcast_arrays(
         *(np.asarray(a, dtype=float) for a in (strike, t_years, vol, rate, div_yield))
     )
-    n = strike.shape[0]
     out = np.zeros((levels.size, w2.shape[1]))
     live = (t_years > 0.0) & (np.abs(w2).sum(axis=1) > 0)
     if vol_at is None:

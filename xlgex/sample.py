@@ -30,26 +30,35 @@ further on the put side. No strike is ``<= 0``.
 forward is spot):
 
 .. math::
-    \sigma(k, T) = \min\Bigl(1.5,\ \sigma_{ATM}(T)\,\bigl[1 + \rho y + \sqrt{y^2 + 1} - 1\bigr]\Bigr),
+    \sigma(k, T) = \min\bigl(1.5,\ \sigma_{ATM}(T)\,[\rho y + \sqrt{y^2 + 1}]\bigr),
     \quad y = \frac{k}{\xi\sqrt{\max(T, T_{min})}},\quad
     \sigma_{ATM}(T) = 0.185 - 0.045\,e^{-T/0.25}
 
-with :math:`\rho = -0.7` (put skew), :math:`\xi = 0.36` and :math:`T_{min}` = 3 days, so the
+with :math:`\rho = -0.7` (put skew), :math:`\xi = 0.45` and :math:`T_{min}` = 3 days, so the
 skew in :math:`k` is steeper for short tenors (about :math:`1/\sqrt{T}`), the ATM term
 structure runs from 14% (0DTE) to 18.5% (years), and the wings are capped at 1.5.
 
 *Open interest* (contracts) is Poisson around a smooth profile in standardised moneyness
-:math:`z = k / (\sigma_{ATM}\sqrt{\max(T, 5\,\text{days})})`: calls peak just above spot,
-puts below spot with a far-OTM hedging tail and about twice the calls' total. Multiples of
-100/50/25 get more, monthlies, quarterlies and LEAPS much more than dailies, and a call wall
-and a put wall are added near round strikes above and below spot. With dealers long calls and
-short puts (calls minus puts) the default sample has positive total GEX at spot and a gamma
-flip a little below spot.
+:math:`z = k / (\sigma_{ATM}\sqrt{\max(T, 14\,\text{days})})` (lognormal noise on the
+mean): calls peak just above spot, puts below spot with a far-OTM hedging tail (about 1.3 puts
+per call in the bundled sample). The profile is per point of strike, so a strike standing for
+a wider gap of the ladder gets proportionally more; multiples of 100/50/25 get more still. SPX
+monthlies, quarterlies and LEAPS carry far more than SPXW dailies and weeklies, whose open
+interest fades with tenor (recently listed). A call wall (``spot * 1.025`` rounded to 50) and
+a put wall (``spot * 0.965`` rounded to 100) get extra open interest.
+
+With dealers long calls and short puts (calls minus puts) the sample has positive total GEX at
+spot, a gamma flip about 2% below spot (every contract re-priced at its own IV), and its
+largest call GEX at the call wall and put GEX at the put wall. The bundled sample: about
++$34bn per 1% move at spot, flip near 5,783 (-2.0%), call wall 6,050, put wall 5,700; 0DTE is
+about 3% of gross GEX. These are properties of the synthetic model, not of any market.
 
 *Gamma* is :func:`xlgex.core.greeks.bs_gamma` at ``spot``/``asof`` with r = q = 0 and ACT/365
 minutes to the settlement instant, the same time rule as :class:`xlgex.chain.Chain`.
 
-``n_contracts`` densifies (or thins) the same structure: more expiries and wider strike bands.
+``n_contracts`` densifies (or thins) the same structure: the SPXW horizons stretch by
+``(n / n_default) ** 0.7`` (more dailies and weeklies) and the strike bands widen until the
+count is met, so the GEX picture stays about the same at any size.
 """
 
 from __future__ import annotations
@@ -102,10 +111,13 @@ SAMPLE_PATH = resources.files("xlgex") / "data" / "sample_chain.csv"
 """The bundled sample CSV (an ``importlib.resources`` Traversable)."""
 
 _MIN_CONTRACTS, _MAX_CONTRACTS = 500, 1_000_000
+_SIZE_TOLERANCE = 0.05
+_DENSITY_POWER = 0.7
+_WIDTH_RANGE = (0.05, 50.0)
 
 # -- expiry kinds: (name, open-interest weight) -------------------------------------------
 _KINDS = (
-    ("0dte", 0.8),
+    ("0dte", 5.0),
     ("daily", 0.35),
     ("weekly", 1.0),
     ("end_of_quarter", 2.0),
@@ -116,22 +128,19 @@ _KINDS = (
 _KIND = {name: code for code, (name, _) in enumerate(_KINDS)}
 _KIND_WEIGHT = np.array([w for _, w in _KINDS])
 
-# -- calendar horizons (calendar days, at density 1) ----------------------------------------
-_HORIZON_DAILY = 7
-_HORIZON_MWF = 31
-_HORIZON_FRIDAY = 63
-_HORIZON_MONTHLY = 190
-_HORIZON_QUARTERLY = 400
-_HORIZON_LEAPS = 800
-_MAX_HORIZON = 6 * 366
+# -- calendar horizons, calendar days after the as-of date ----------------------------------
+_SHORT_HORIZONS = {"daily": 7, "mon_wed": 31, "weekly": 63}
+"""SPXW horizons: every business day, Mon/Wed, Fridays. Multiplied by the density."""
+_LONG_HORIZONS = {"end_of_quarter": 400, "monthly": 190, "quarterly": 400, "leaps": 800}
+"""Fixed horizons: SPXW end-of-quarter, SPX monthlies, Mar/Jun/Sep/Dec cycle, December LEAPS."""
 
 # -- strike ladder: (step in points, half-width below, half-width above) as (a, b) pairs
 # meaning a + b * sigma_atm * sqrt(T) in log-moneyness, times the width multiplier.
 _LADDER = (
-    (5.0, (0.020, 0.0), (0.015, 0.0)),
-    (25.0, (0.050, 0.8), (0.030, 0.4)),
-    (50.0, (0.090, 1.6), (0.050, 0.8)),
-    (100.0, (0.150, 3.0), (0.080, 1.5)),
+    (5.0, (0.012, 0.0), (0.010, 0.0)),
+    (25.0, (0.030, 0.4), (0.020, 0.25)),
+    (50.0, (0.060, 0.8), (0.035, 0.5)),
+    (100.0, (0.100, 2.0), (0.050, 1.0)),
 )
 _LADDER_SHRINK = 2.0
 """The 5-point band narrows as 1 / (1 + 2 sqrt(T)): dense near-money strikes in short tenors."""
@@ -139,19 +148,20 @@ _MIN_STRIKE_FRACTION, _MAX_STRIKE_FRACTION = 0.05, 2.5
 
 # -- smile ----------------------------------------------------------------------------------
 _ATM_LONG, _ATM_SHORT_GAP, _ATM_DECAY_YEARS = 0.185, 0.045, 0.25
-_SKEW_RHO, _SKEW_XI = -0.7, 0.36
+_SKEW_RHO, _SKEW_XI = -0.7, 0.45
 _SMILE_MIN_YEARS = 3.0 / 365.0
 _MAX_IV = 1.5
 _IV_DECIMALS = 6
 
 # -- open interest --------------------------------------------------------------------------
-_OI_MIN_YEARS = 5.0 / 365.0
-_OI_PEAK = 1500.0  # contracts at the profile's peak for a weight-1 expiry
-_CALL_BUMPS = ((1.0, 0.55, 0.9), (0.12, 2.0, 1.5))  # (height, centre z, width z)
-_PUT_BUMPS = ((1.6, -1.0, 1.1), (0.45, -2.8, 1.6))
+_OI_MIN_YEARS = 14.0 / 365.0
+_OI_PEAK = 100.0  # contracts at the profile's peak, weight-1 expiry, 5-point strike
+_SHORT_OI_DECAY_YEARS = 30.0 / 365.0
+_CALL_BUMPS = ((1.15, 0.35, 0.8), (0.05, 2.0, 1.5))  # (height, centre z, width z)
+_PUT_BUMPS = ((1.3, -1.9, 1.0), (0.6, -3.8, 1.5))
 _ROUND_BOOST = ((100.0, 2.5), (50.0, 1.7), (25.0, 1.3))
 _NOISE_SIGMA = 0.45
-_WALLS = ((True, 1.025, 50.0, 2.5), (False, 0.965, 100.0, 2.0))
+_WALLS = ((True, 1.025, 50.0, 5.0), (False, 0.965, 100.0, 3.0))
 """(is_call, strike / spot, rounding step, extra OI multiple) of the call and put walls."""
 
 
@@ -168,7 +178,7 @@ def sample_chain(
     ----------
     n_contracts : int, optional
         Approximate number of contracts (rows), within 5%; between 500 and 1,000,000.
-        ``None`` gives the bundled size (about 3,500).
+        ``None`` gives the bundled size (3,830 contracts at the defaults).
     seed : int, default :data:`SAMPLE_SEED`
         Seed of the numpy ``Generator`` drawing the open interest. Same seed, same chain.
     spot : float, default :data:`SAMPLE_SPOT`
@@ -218,16 +228,14 @@ def sample_chain(
         raise error("not_positive", what="spot", value=spot)
     asof = to_new_york(asof).replace(second=0, microsecond=0)
     if n_contracts is None:
-        density, width = 1.0, 1.0
-        expiries = _expiry_table(asof, density)
+        expiries, width = _expiry_table(asof, 1.0), 1.0
     else:
         n_contracts = int(n_contracts)
         if not _MIN_CONTRACTS <= n_contracts <= _MAX_CONTRACTS:
             raise XlgexError(
-                f"xlgex: n_contracts {n_contracts} must be between "
-                f"{_MIN_CONTRACTS} and {_MAX_CONTRACTS}"
+                f"xlgex: n_contracts {n_contracts} must be between {_MIN_CONTRACTS:,} and {_MAX_CONTRACTS:,}"
             )
-        density, width, expiries = _fit_size(n_contracts, asof, spot)
+        expiries, width = _fit_size(n_contracts, asof, spot)
 
     strikes, exp_index = _strikes(expiries, spot, width)
     n_strikes = strikes.size
@@ -242,8 +250,8 @@ def sample_chain(
     iv = np.round(_smile(log_m, t_years, atm), _IV_DECIMALS)
     gamma = bs_gamma(spot, strike, t_years, iv)
     rng = np.random.default_rng(seed)
-    oi = _open_interest(rng, strike, log_m, is_call, t_years, atm,
-                        _KIND_WEIGHT[expiries["kind"][row_exp]], spot)  # fmt: skip
+    weight = _expiry_weight(expiries)[row_exp] * np.repeat(_spacing(strikes, exp_index), 2)
+    oi = _open_interest(rng, strike, log_m, is_call, t_years, atm, weight, spot)
 
     return pd.DataFrame(
         {
@@ -315,65 +323,65 @@ def _nyse_holidays(first_year: int, last_year: int) -> np.ndarray:
 
 
 def _expiry_table(asof: dt.datetime, density: float) -> dict:
-    """Live expiries after ``asof``: arrays ``date``, ``am``, ``kind``, ``t_years``, sorted."""
+    """Live expiries after ``asof``, sorted by date with SPX (AM) first.
+
+    Returns a dict of arrays: ``date`` (datetime64[D]), ``am`` (bool: SPX, AM-settled),
+    ``kind`` (index into ``_KINDS``) and ``t_years`` (ACT/365, whole minutes, > 0).
+    """
     today = np.datetime64(asof.date(), "D")
-
-    def horizon(days, power=1.0):
-        return today + int(min(days * density**power, _MAX_HORIZON))
-
-    end = horizon(max(_HORIZON_LEAPS, _HORIZON_QUARTERLY), 1.0) + 31
-    holidays = _nyse_holidays(asof.year, int(str(end)[:4]) + 1)
+    short = {k: today + round(v * density) for k, v in _SHORT_HORIZONS.items()}
+    long = {k: today + v for k, v in _LONG_HORIZONS.items()}
+    end = max(*short.values(), *long.values()) + 31
+    holidays = _nyse_holidays(asof.year, end.astype(object).year + 1)
     days = np.arange(today, end + 1)
     business = np.is_busday(days, holidays=holidays)
-    weekday = (days.astype(np.int64) - 4) % 7  # 1970-01-01 was a Thursday; Mon=0
+    weekday = (days.astype(np.int64) + 3) % 7  # Mon=0 (1970-01-01 was a Thursday)
 
-    def friday_rule(fridays):  # a Friday on a holiday moves to the business day before
-        return np.busday_offset(fridays, 0, roll="backward", holidays=holidays)
-
-    pm = {}  # date -> kind code (SPXW)
-    am = {}  # date -> kind code (SPX)
-
-    def add(table, dates, kind):
-        for d in np.unique(dates):
-            table[d] = max(table.get(d, -1), _KIND[kind])
-
-    add(pm, days[business & (days <= horizon(_HORIZON_DAILY))], "daily")
-    add(pm, days[business & np.isin(weekday, (0, 2)) & (days <= horizon(_HORIZON_MWF))], "daily")
-    fridays = friday_rule(days[weekday == 4])
-    add(pm, fridays[fridays <= horizon(_HORIZON_FRIDAY)], "weekly")
-    add(pm, fridays[(fridays <= horizon(_HORIZON_MWF))], "weekly")
+    def before_holiday(dates):  # a listed Friday on a holiday expires the business day before
+        return np.busday_offset(dates, 0, roll="backward", holidays=holidays)
 
     months = np.arange(today.astype("datetime64[M]"), end.astype("datetime64[M]") + 1)
     month_no = months.astype(np.int64) % 12 + 1
-    third_fridays = friday_rule(
-        np.busday_offset(months.astype("datetime64[D]"), 2, roll="forward", weekmask="Fri")
-    )
+    first_days = months.astype("datetime64[D]")
+    third_fridays = before_holiday(np.busday_offset(first_days, 2, roll="forward", weekmask="Fri"))
     quarter_ends = np.busday_offset(
         (months + 1).astype("datetime64[D]"), -1, roll="forward", holidays=holidays
     )[month_no % 3 == 0]
-    add(pm, quarter_ends[quarter_ends <= horizon(_HORIZON_QUARTERLY)], "end_of_quarter")
-    add(am, third_fridays[third_fridays <= horizon(_HORIZON_MONTHLY)], "monthly")
+    fridays = before_holiday(days[weekday == 4])
     quarterly = third_fridays[month_no % 3 == 0]
-    add(am, quarterly[quarterly <= horizon(_HORIZON_QUARTERLY)], "quarterly")
     december = third_fridays[month_no == 12]
-    leaps = december[(december <= horizon(_HORIZON_LEAPS, 0.5)) & (december > today + 365)]
-    add(am, leaps, "leaps")
+
+    pm = {}  # SPXW: date -> kind code (the heaviest kind listed that day)
+    am = {}  # SPX
+    for table, dates, kind in (
+        (pm, days[business & (days <= short["daily"])], "daily"),
+        (pm, days[business & (weekday % 2 == 0) & (weekday < 4) & (days <= short["mon_wed"])],
+         "daily"),
+        (pm, fridays[fridays <= max(short["weekly"], short["mon_wed"])], "weekly"),
+        (pm, quarter_ends[quarter_ends <= long["end_of_quarter"]], "end_of_quarter"),
+        (am, third_fridays[third_fridays <= long["monthly"]], "monthly"),
+        (am, quarterly[quarterly <= long["quarterly"]], "quarterly"),
+        (am, december[(december <= long["leaps"]) & (december > today + 365)], "leaps"),
+    ):  # fmt: skip
+        for day in dates.tolist():
+            table[day] = max(table.get(day, -1), _KIND[kind])
     if business[0]:
-        pm[today] = _KIND["0dte"]
+        pm[today.tolist()] = _KIND["0dte"]
 
     dates = np.array([*pm, *am], dtype="datetime64[D]")
     is_am = np.r_[np.zeros(len(pm), bool), np.ones(len(am), bool)]
     kind = np.array([*pm.values(), *am.values()], dtype=np.int64)
+    clock = {False: PM_SETTLEMENT, True: AM_SETTLEMENT}
     settle = np.array(
         [
-            epoch_minutes(dt.datetime.combine(d.item(), AM_SETTLEMENT if a else PM_SETTLEMENT))
-            for d, a in zip(dates, is_am)
+            epoch_minutes(dt.datetime.combine(day, clock[am_settled]))
+            for day, am_settled in zip(dates.tolist(), is_am.tolist(), strict=True)
         ],
         dtype=np.int64,
     )
     t_years = (settle - epoch_minutes(asof)) / MINUTES_PER_YEAR
     live = t_years > 0
-    order = np.lexsort((~is_am[live], dates[live]))  # by date, SPX (AM) before SPXW
+    order = np.lexsort((~is_am[live], dates[live]))
     return {
         "date": dates[live][order],
         "am": is_am[live][order],
@@ -427,32 +435,57 @@ def _strikes(expiries: dict, spot: float, width: float) -> tuple[np.ndarray, np.
     grid = np.arange(steps[0], high.max() + steps[0], steps[0])
     keep = np.zeros((low.shape[0], grid.size), dtype=bool)
     for j, step in enumerate(steps):
-        on_step = np.isclose(np.mod(grid, step), 0.0)
+        on_step = np.mod(grid, step) == 0.0
         keep |= on_step & (grid >= low[:, j : j + 1]) & (grid <= high[:, j : j + 1])
     exp_index, col = np.nonzero(keep)
     return grid[col], exp_index
 
 
-def _fit_size(n_contracts: int, asof: dt.datetime, spot: float) -> tuple[float, float, dict]:
-    """Density (more expiries) and width (wider strike bands) giving about ``n_contracts``.
+def _expiry_weight(expiries: dict) -> np.ndarray:
+    """Relative open interest of each expiry: by kind, decaying with tenor for SPXW
+    dailies and weeklies (recently listed, so little open interest far out)."""
+    kind = expiries["kind"]
+    short = (kind == _KIND["daily"]) | (kind == _KIND["weekly"])
+    decay = np.where(short, np.exp(-expiries["t_years"] / _SHORT_OI_DECAY_YEARS), 1.0)
+    return _KIND_WEIGHT[kind] * decay
 
-    Expiries grow as ``(n / n0) ** 0.6``, strike bands take the rest: bisection on the
-    width, whose contract count is monotone.
+
+def _spacing(strikes: np.ndarray, exp_index: np.ndarray) -> np.ndarray:
+    """Strike range each strike stands for, in units of the finest step (5 points).
+
+    Half the gap to each neighbour in the same expiry (the full gap at either end), so open
+    interest per point of strike stays the same when the ladder is densified.
+    """
+    gap = np.where(np.diff(exp_index) == 0, np.diff(strikes), 0.0)
+    left, right = np.r_[0.0, gap], np.r_[gap, 0.0]
+    half_sum = 0.5 * (left + right)
+    spacing = np.where((left > 0) & (right > 0), half_sum, 2.0 * half_sum)
+    return np.maximum(spacing, _LADDER[0][0]) / _LADDER[0][0]
+
+
+def _fit_size(n_contracts: int, asof: dt.datetime, spot: float) -> tuple[dict, float]:
+    """Expiries and strike-band width giving about ``n_contracts`` contracts.
+
+    The SPXW horizons stretch by ``(n / n_default) ** 0.7``; the strike bands take the rest,
+    by bisection on the width multiplier (the count is monotone in it).
     """
     base = _count(_expiry_table(asof, 1.0), spot, 1.0)
-    density = (n_contracts / base) ** 0.6
-    expiries = _expiry_table(asof, density)
-    lo, hi = 0.05, 20.0
+    expiries = _expiry_table(asof, (n_contracts / base) ** _DENSITY_POWER)
+    lo, hi = _WIDTH_RANGE
     for _ in range(60):
         mid = 0.5 * (lo + hi)
         if _count(expiries, spot, mid) < n_contracts:
             lo = mid
         else:
             hi = mid
-    width = hi if abs(_count(expiries, spot, hi) - n_contracts) <= abs(
-        _count(expiries, spot, lo) - n_contracts
-    ) else lo
-    return density, width, expiries
+    miss = {w: abs(_count(expiries, spot, w) - n_contracts) for w in (lo, hi)}
+    width = min(miss, key=miss.get)
+    if miss[width] > _SIZE_TOLERANCE * n_contracts:
+        raise XlgexError(
+            f"xlgex: cannot build about {n_contracts:,} contracts around spot {spot:g} "
+            "with SPX's 5/25/50/100-point strike ladder"
+        )
+    return expiries, width
 
 
 # -- smile and open interest ----------------------------------------------------------------
@@ -464,7 +497,7 @@ def _atm_vol(t_years):
 def _smile(log_moneyness, t_years, atm):
     """Implied vol (decimal): SVI-like hyperbola in k / sqrt(T), capped at 1.5."""
     y = log_moneyness / (_SKEW_XI * np.sqrt(np.maximum(t_years, _SMILE_MIN_YEARS)))
-    shape = 1.0 + _SKEW_RHO * y + np.sqrt(y * y + 1.0) - 1.0
+    shape = _SKEW_RHO * y + np.sqrt(y * y + 1.0)
     return np.minimum(atm * shape, _MAX_IV)
 
 

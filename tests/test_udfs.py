@@ -209,7 +209,7 @@ def test_hedge_trade_seed_numbers(xl):
     assert xl.call("HEDGE_TRADE", -1.0, 0.40) == 40.0
     details = dict(map(tuple, grid(xl.call("HEDGE_TRADE", 50.0, 0.40, 100.0, "ES", MISSING,
                                             MISSING, MISSING, MISSING, MISSING, True))))
-    assert details["trade"] == -40.0 and details["position_delta"] == 2000.0
+    assert details["trade"] == -40.0 and details["dealer delta"] == 2000.0
 
 
 def test_hedge_ladder_matches_python(xl):

@@ -259,9 +259,11 @@ def HEDGE_TRADE(contracts, delta, multiplier=None, hedge=None, current_hedge=Non
     )  # fmt: skip
     if not flag(details, "details"):
         return float(result["trade"])
-    keys = ("trade", "target", "position_delta", "option_delta", "net_delta_before",
-            "residual_delta", "triggered", "units_per_hedge", "hedge")  # fmt: skip
-    return pairs((key, result[key]) for key in keys)
+    labels = {"trade": "trade", "target": "target hedge", "position_delta": "dealer delta",
+              "option_delta": "option delta", "net_delta_before": "net delta before trade",
+              "residual_delta": "residual delta", "triggered": "band triggered",
+              "units_per_hedge": "units per hedge", "hedge": "hedge"}  # fmt: skip
+    return pairs((label, result[key]) for key, label in labels.items())
 
 
 def _hedge(value):

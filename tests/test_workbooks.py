@@ -1,0 +1,342 @@
+"""The template workbooks in ``workbooks/``: rebuilt equal, well formed, and recalculated.
+
+* **Rebuild.** ``build_all`` into a temporary folder gives the committed templates again: every
+  cell's formula and stored value (numbers to 1e-7 relative), every array range, and every
+  other part of the file (charts, styles, names, validations) after rounding numbers.
+* **Recalculation.** Each committed template is loaded into the ``formulas`` engine
+  (``formulas.ExcelModel().loads(path).finish().calculate()``) with every xlgex function
+  registered as a ``formulas`` function that calls ``xlgex.udfs`` through xlwings' Windows
+  call path (``tests/xlharness.py``; the bridge is ``tests/formula_engine.py``). Every formula
+  cell and every spilled cell must recompute to the value the file stores; the hedging
+  sheets must show the numbers of the source documents; an edited input must flow through.
+
+Limits of the ``formulas`` engine (1.3.x), and how the templates live with them:
+
+* A skipped argument (``=F(a,,b)``) reaches a function as ``0`` instead of "missing", so no
+  template skips an argument (checked below); ``""`` stands for a blank.
+* Structured references (``Chain[#All]``) do not parse, so the chain argument is the defined
+  name ``ChainData`` (a plain A1 range on the Chain sheet).
+* ``INDEX(array, 0, n)`` and ``TEXT`` with sectioned formats are wrong in the engine; the
+  templates use plain references and number formats instead.
+* A dynamic array keeps the size stored in the file; a result of another size would be cut
+  or padded with ``#N/A``, which the value comparison reports.
+* The engine sees dates as serial numbers; the bridge turns date-formatted cells back into
+  datetimes (as Excel's COM interface does) by reading the cell formats with openpyxl.
+* Number constants are rounded to 15 decimal places on load, so a chain's tiny Gamma column
+  values lose digits in the engine; the templates use model gamma (from IV), which is exact.
+* Loading a template with the 3,830-row sample chain takes the engine about 10-20 s; each
+  template is recalculated once per test session.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.formula_engine import Recalc, stored_cells
+from xlgex.workbooks import BUILD_DATE, CHAIN_NAME, TEMPLATES, build_all
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "workbooks"
+UDF_NAMES = ("GEX_STRIKE", "GEX_TOTAL", "GEX_FLIP", "GEX_REGIME", "GEX_PROFILE", "GEX_WALLS",
+             "GEX_EXPOSURE", "GEX_INFO", "BS_GREEKS", "HEDGE_TRADE", "HEDGE_LADDER")  # fmt: skip
+REL, ABS = 1e-7, 1e-6
+
+
+def _same(expected, actual) -> bool:
+    """Stored and recomputed cell values agree (numbers within REL/ABS, blanks alike)."""
+    blank = (None, "")
+    if expected in blank or actual in blank:
+        return expected in blank and actual in blank
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual or expected == actual
+    if isinstance(expected, float) and isinstance(actual, (int, float)):
+        return math.isclose(expected, float(actual), rel_tol=REL, abs_tol=ABS)
+    return str(expected) == str(actual)
+
+
+def _formula_cells(cells: dict) -> set:
+    """Every cell holding a formula or lying in an array formula's range."""
+    out = set()
+    for ref, c in cells.items():
+        if c.formula is None:
+            continue
+        out.add(ref)
+        if c.array_ref:
+            first, _, last = c.array_ref.partition(":")
+            last = last or first
+            (c0, r0), (c1, r1) = _split(first), _split(last)
+            for col in range(_col(c0), _col(c1) + 1):
+                for row in range(r0, r1 + 1):
+                    out.add(f"{_letters(col)}{row}")
+    return out
+
+
+def _split(ref: str):
+    m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    return m[1], int(m[2])
+
+
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict:
+    paths = {name: TEMPLATE_DIR / name for name in TEMPLATES}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    assert not missing, f"run `xlgex workbooks` to build {missing}"
+    return paths
+
+
+@pytest.fixture(scope="module")
+def stored(committed) -> dict:
+    return {name: stored_cells(path) for name, path in committed.items()}
+
+
+# -- rebuild -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("templates")
+    paths = build_all(out)
+    return {p.name: p for p in paths}
+
+
+_NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+")
+
+
+def _rounded(text: str) -> str:
+    """An XML part with every decimal number rounded to 7 significant digits."""
+    return _NUMBER.sub(lambda m: f"{float(m[0]):.7g}", text)
+
+
+def test_build_all_writes_the_templates(rebuilt):
+    assert sorted(rebuilt) == sorted(TEMPLATES)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_rebuild_matches_the_committed_template(name, rebuilt, stored):
+    new = stored_cells(rebuilt[name])
+    old = stored[name]
+    assert list(new) == list(old), "sheets differ"
+    problems = []
+    for sheet in old:
+        for ref in sorted(set(old[sheet]) | set(new[sheet])):
+            a, b = old[sheet].get(ref), new[sheet].get(ref)
+            if a is None or b is None:
+                problems.append(f"{sheet}!{ref}: only in {'rebuilt' if a is None else 'committed'}")
+            elif (a.formula, a.array_ref, a.dynamic) != (b.formula, b.array_ref, b.dynamic):
+                problems.append(f"{sheet}!{ref}: formula {a.formula!r} -> {b.formula!r}")
+            elif not _same(a.value, b.value):
+                problems.append(f"{sheet}!{ref}: value {a.value!r} -> {b.value!r}")
+    assert not problems, f"{len(problems)} cells differ, e.g. {problems[:10]}"
+    with zipfile.ZipFile(TEMPLATE_DIR / name) as za, zipfile.ZipFile(rebuilt[name]) as zb:
+        assert za.namelist() == zb.namelist()
+        for part in za.namelist():
+            if part.startswith("xl/worksheets/sheet"):
+                continue  # compared cell by cell above
+            a, b = za.read(part), zb.read(part)
+            if a != b:
+                assert _rounded(a.decode()) == _rounded(b.decode()), f"{part} differs"
+
+
+def test_rebuilds_are_deterministic(rebuilt, tmp_path):
+    again = build_all(tmp_path)
+    hedging = next(p for p in again if p.name == TEMPLATES[0])
+    assert hedging.read_bytes() == rebuilt[TEMPLATES[0]].read_bytes()
+    with zipfile.ZipFile(hedging) as z:
+        core = z.read("docProps/core.xml").decode()
+    assert f"<dcterms:created xsi:type=\"dcterms:W3CDTF\">{BUILD_DATE:%Y-%m-%dT%H:%M:%SZ}" in core
+
+
+# -- well formed ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_every_template_is_set_up_for_xlwings(name, stored):
+    sheets = stored[name]
+    conf = sheets["xlwings.conf"]
+    assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlgex.udfs")
+    assert "A2" not in conf  # xlwings reads A1:B1 downwards: nothing else in A:B
+    for sheet, cells in sheets.items():
+        if sheet != "xlwings.conf":
+            top = cells.get("A2") if sheet != "Chain" else cells.get("A1")
+            assert top is not None and isinstance(top.value, str) and len(top.value) > 20, sheet
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_udfs_are_plain_names_and_spills_are_dynamic_arrays(name, committed, stored):
+    with zipfile.ZipFile(committed[name]) as z:
+        xml = "".join(z.read(p).decode() for p in z.namelist() if p.startswith("xl/"))
+    assert "_xlfn." not in xml and "_xlws." not in xml
+    udf_cells = 0
+    for sheet, cells in stored[name].items():
+        for ref, c in cells.items():
+            if c.formula is None:
+                continue
+            assert ",," not in c.formula and "(," not in c.formula, f"{sheet}!{ref} skips an arg"
+            names = set(re.findall(r"\b([A-Z][A-Z_]+)\(", c.formula)) & set(UDF_NAMES)
+            if names:
+                udf_cells += 1
+                assert c.array_ref is None or c.dynamic, f"{sheet}!{ref}: legacy array formula"
+            assert not (isinstance(c.value, str) and c.value.startswith(("xlgex:", "#NAME"))), (
+                f"{sheet}!{ref} stores {c.value!r}"
+            )
+    assert udf_cells > 5
+
+
+def test_dashboard_reads_the_chain_table_through_the_name(committed, stored):
+    with zipfile.ZipFile(committed["xlgex_dashboard.xlsx"]) as z:
+        book = z.read("xl/workbook.xml").decode()
+        table = z.read("xl/tables/table1.xml").decode()
+    assert f'<definedName name="{CHAIN_NAME}">Chain!$A$3:$I$3833</definedName>' in book
+    assert 'name="Chain"' in table and 'ref="A3:I3833"' in table
+    dash = stored["xlgex_dashboard.xlsx"]["Dashboard"]
+    formulas = {c.formula.split("(")[0] for c in dash.values() if c.formula}
+    assert {"GEX_STRIKE", "GEX_FLIP", "GEX_REGIME", "GEX_WALLS", "GEX_INFO", "GEX_PROFILE",
+            "GEX_TOTAL"} <= formulas  # fmt: skip
+    assert all(f"{CHAIN_NAME}," in c.formula for c in dash.values()
+               if c.formula and c.formula.startswith("GEX_"))  # fmt: skip
+
+
+# -- the formulas engine -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return {}
+
+
+def _recalculated(engine, committed, name, inputs=None):
+    key = (name, tuple(sorted((inputs or {}).items())))
+    if key not in engine:
+        recalc = Recalc("xlgex.udfs")
+        engine[key] = (recalc.calculate(committed[name], inputs=inputs), recalc.calls)
+    return engine[key]
+
+
+EXPECTED_CALLS = {
+    "xlgex_hedging.xlsx": {"HEDGE_TRADE", "HEDGE_LADDER"},
+    "xlgex_dashboard.xlsx": {"GEX_STRIKE", "GEX_FLIP", "GEX_REGIME", "GEX_WALLS", "GEX_INFO",
+                             "GEX_PROFILE", "GEX_TOTAL"},
+    "xlgex_whatif.xlsx": {"GEX_PROFILE", "GEX_FLIP", "GEX_INFO"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_engine_recomputes_every_stored_value(name, engine, committed, stored):
+    values, calls = _recalculated(engine, committed, name)
+    assert set(calls) == EXPECTED_CALLS[name]
+    problems, checked = [], 0
+    for sheet, cells in stored[name].items():
+        for ref in sorted(_formula_cells(cells)):
+            expected = cells[ref].value if ref in cells else None
+            actual = values.get((sheet.upper(), ref), "<not computed>")
+            actual = actual.item() if hasattr(actual, "item") else actual
+            if type(actual).__name__ == "XlError":
+                actual = str(actual)
+            elif actual is not None and type(actual).__name__ == "Token":  # formulas' EMPTY
+                actual = None
+            checked += 1
+            if not _same(expected, actual):
+                problems.append(f"{sheet}!{ref}: stored {expected!r}, engine {actual!r}")
+    assert checked > 100
+    assert not problems, f"{len(problems)} of {checked} cells differ, e.g. {problems[:10]}"
+
+
+def _step_cells(cells: dict, values: dict, sheet: str) -> dict:
+    """``{step label: {column header: recomputed value}}`` of a walkthrough's step table."""
+    head = next(int(ref[1:]) for ref, c in cells.items() if ref.startswith("A") and c.value ==
+                "Step" and ref[1:].isdigit())  # fmt: skip
+    headers = {}
+    for ref, c in cells.items():
+        col, row = _split(ref)
+        if row == head and isinstance(c.value, str):
+            headers[col] = c.value
+    out, row = {}, head + 1
+    while f"A{row}" in cells and cells[f"A{row}"].value not in (None, ""):
+        label = cells[f"A{row}"].value
+        out[label] = {h: values.get((sheet.upper(), f"{col}{row}")) for col, h in headers.items()}
+        row += 1
+    return out
+
+
+def _column(step: dict, prefix: str):
+    return next(v for header, v in step.items() if header.startswith(prefix))
+
+
+# The seed walkthroughs, trade in hedge units (+ buy, - sell):
+SEED_TRADES = {
+    # "Inside the Machine", Part 1: sold 100 SPY 450C at 0.35 -> buy 3,500 shares; delta 0.50
+    # after the rally, net -1,500 -> buy 1,500.
+    "SPY 450C shares": {"1": 3500.0, "2": 1500.0},
+    # "How To Interpret Periscope Net Gamma Exposure", negative gamma: short 200 SPX 5700P,
+    # delta -0.25, gamma 0.01 -> dealer delta +5,000, sell 100 ES; SPX -1 -> sell 4; +1 -> buy 4.
+    "SPX 5700P short gamma": {"1": -100.0, "2a": -4.0, "2b": 4.0},
+    # Same document, positive gamma: long 50 SPX 6050C, delta 0.40, gamma 0.02 -> sell 40 ES;
+    # SPX -1 -> buy 2; SPX +1 -> sell 2.
+    "SPX 6050C long gamma": {"1": -40.0, "2a": 2.0, "2b": -2.0},
+}
+SEED_DEALER_DELTA = {
+    "SPY 450C shares": {"1": -3500.0, "2": -5000.0},
+    "SPX 5700P short gamma": {"1": 5000.0, "2a": 5200.0, "2b": 4800.0},
+    "SPX 6050C long gamma": {"1": 2000.0, "2a": 1900.0, "2b": 2100.0},
+}
+
+
+@pytest.mark.parametrize("sheet", list(SEED_TRADES))
+def test_hedging_sheets_show_the_seed_numbers(sheet, engine, committed, stored):
+    name = "xlgex_hedging.xlsx"
+    values, _ = _recalculated(engine, committed, name)
+    cells = stored[name][sheet]
+    steps = _step_cells(cells, values, sheet)
+    assert list(steps) == list(SEED_TRADES[sheet])
+    for label, trade in SEED_TRADES[sheet].items():
+        step = steps[label]
+        assert _column(step, "Trade, plain Excel") == trade, (sheet, label)
+        assert _column(step, "Trade, xlgex") == trade, (sheet, label)
+        assert _column(step, "Dealer delta") == pytest.approx(SEED_DEALER_DELTA[sheet][label])
+        assert _column(step, "Check") == "OK"
+    if sheet == "SPY 450C shares":  # the document's "Net Delta: -1,500" before the second trade
+        assert _column(steps["2"], "Net delta before") == -1500.0
+
+
+def test_edited_inputs_flow_through_both_columns(engine, committed, stored):
+    """Double the short put position: every trade doubles and the checks stay OK."""
+    name, sheet = "xlgex_hedging.xlsx", "SPX 5700P short gamma"
+    cells = stored[name][sheet]
+    contracts = next(ref for ref, c in cells.items()
+                     if ref.startswith("B") and c.value == -200.0 and c.formula is None)
+    values, _ = _recalculated(engine, committed, name, {(sheet, contracts): -400.0})
+    steps = _step_cells(cells, values, sheet)
+    for label, trade in SEED_TRADES[sheet].items():
+        assert _column(steps[label], "Trade, plain Excel") == 2 * trade
+        assert _column(steps[label], "Trade, xlgex") == 2 * trade
+        assert _column(steps[label], "Check") == "OK"
+
+
+def test_ladder_agrees_with_its_plain_excel_twin(engine, committed, stored):
+    name, sheet = "xlgex_hedging.xlsx", "Rehedge ladder"
+    values, _ = _recalculated(engine, committed, name)
+    checks = [v for (s, ref), v in values.items()
+              if s == sheet.upper() and ref.startswith("R") and v in ("OK", "MISMATCH")]
+    assert len(checks) >= 10 and set(checks) == {"OK"}
+    trades = [values[(sheet.upper(), f"G{r}")] for r in range(16, 30)]
+    # Part 1's position with a 1,000-share band: hedge from flat, then only past the band.
+    assert trades[0] == 3500.0 and sum(t != 0 for t in trades) < len(trades) // 2

@@ -3,6 +3,11 @@
 * **Rebuild.** ``build_all`` into a temporary folder gives the committed templates again: every
   cell's formula and stored value (numbers to 1e-7 relative), every array range, and every
   other part of the file (charts, styles, names, validations) after rounding numbers.
+* **LibreOffice.** LibreOffice recalculates every array formula when it opens a file, keeps the
+  stored value of a single-cell formula only when it is a number or text, and cannot call
+  xlwings functions. The hedging workbook therefore has no array formulas and no stored
+  TRUE/FALSE formula results: its HEDGE_TRADE details and HEDGE_LADDER table are one
+  ``=INDEX(UDF(...),r,c)`` per cell, with the labels and headers as plain text.
 * **Recalculation.** Each committed template is loaded into the ``formulas`` engine
   (``formulas.ExcelModel().loads(path).finish().calculate()``) with every xlgex function
   registered as a ``formulas`` function that calls ``xlgex.udfs`` through xlwings' Windows
@@ -17,7 +22,10 @@ Limits of the ``formulas`` engine (1.3.x), and how the templates live with them:
 * Structured references (``Chain[#All]``) do not parse, so the chain argument is the defined
   name ``ChainData`` (a plain A1 range on the Chain sheet).
 * ``INDEX(array, 0, n)`` and ``TEXT`` with sectioned formats are wrong in the engine; the
-  templates use plain references and number formats instead.
+  templates use plain references and number formats instead. ``INDEX(array, r, c)`` with
+  positive ``r`` and ``c`` is right, and the hedging workbook reads its UDF tables that way.
+* ``N(TRUE)`` and ``--TRUE`` stay TRUE in the engine (Excel: 1); a TRUE/FALSE read as a number
+  is written ``INDEX(...)*1``, which the engine gets right.
 * A dynamic array keeps the size stored in the file; a result of another size would be cut
   or padded with ``#N/A``, which the value comparison reports.
 * The engine sees dates as serial numbers; the bridge turns date-formatted cells back into
@@ -215,6 +223,100 @@ def test_dashboard_reads_the_chain_table_through_the_name(committed, stored):
                if c.formula and c.formula.startswith("GEX_"))  # fmt: skip
 
 
+# -- the hedging workbook in LibreOffice ----------------------------------------------------
+
+HEDGING = "xlgex_hedging.xlsx"
+_INDEX = re.compile(r"^INDEX\((?P<call>(?P<name>[A-Z_]+)\(.*\)),(?P<r>\d+),(?P<c>\d+)\)(?P<num>\*1)?$")
+_GUARD = re.compile(r'^IF\(\$B(?P<row>\d+)="","",(?P<inner>.*)\)$')
+
+
+def _index_cells(cells: dict, name: str) -> dict:
+    """``{"B23": (call text, r, c)}`` of the cells reading ``name``'s result with INDEX."""
+    out = {}
+    for ref, c in cells.items():
+        if c.formula is None or f"{name}(" not in c.formula:
+            continue
+        formula = c.formula
+        guard = _GUARD.match(formula)
+        if guard:
+            assert int(guard["row"]) == _split(ref)[1], f"{ref}: guard on another row"
+            formula = guard["inner"]
+        m = _INDEX.match(formula)
+        if m and m["name"] == name:
+            out[ref] = (m["call"], int(m["r"]), int(m["c"]), bool(m["num"]))
+    return out
+
+
+def test_hedging_has_no_array_formulas_or_stored_booleans(committed, stored):
+    """What LibreOffice would recalculate on open (and show as #NAME?) is absent."""
+    with zipfile.ZipFile(committed[HEDGING]) as z:
+        sheets = [z.read(p).decode() for p in z.namelist() if p.startswith("xl/worksheets/")]
+        assert "xl/metadata.xml" not in z.namelist()  # no dynamic arrays
+    for xml in sheets:
+        assert 't="array"' not in xml
+        assert not re.search(r'<c [^>]*t="b"[^>]*><f>', xml), "a formula stores TRUE/FALSE"
+    for sheet, cells in stored[HEDGING].items():
+        for ref, c in cells.items():
+            if c.formula is not None:
+                assert c.array_ref is None and not c.dynamic, f"{sheet}!{ref}"
+                assert isinstance(c.value, (float, str)), f"{sheet}!{ref}: {c.value!r}"
+
+
+WALKTHROUGHS = ("SPY 450C shares", "SPX 5700P short gamma", "SPX 6050C long gamma")
+
+
+@pytest.mark.parametrize("sheet", WALKTHROUGHS)
+def test_hedge_trade_details_are_one_index_per_line(sheet, stored):
+    from xlgex import udfs
+
+    cells = stored[HEDGING][sheet]
+    reads = _index_cells(cells, "HEDGE_TRADE")
+    trades = {ref: c.formula for ref, c in cells.items()
+              if c.formula and c.formula.startswith("HEDGE_TRADE(")}  # fmt: skip
+    calls = {call for call, *_ in reads.values()}
+    assert len(calls) == len(trades) >= 2  # one details block per step
+    labels = [label for label, _ in udfs.HEDGE_TRADE(-100.0, 0.35, details=True)]
+    for call in calls:
+        assert call.endswith(",TRUE)")
+        block = sorted((_split(ref)[1], ref, r, c, num) for ref, (k, r, c, num) in reads.items()
+                       if k == call)  # fmt: skip
+        assert [r for _, _, r, _, _ in block] == list(range(1, len(labels) + 1))
+        assert all(c == 2 for _, _, _, c, _ in block)
+        assert [num for *_, num in block] == [label == "band triggered" for label in labels]
+        for (row, ref, *_), label in zip(block, labels, strict=True):
+            col, _ = _split(ref)
+            left = cells[f"{_letters(_col(col) - 1)}{row}"]
+            assert left.formula is None and left.value == label, f"{sheet}!{ref}"
+        # The details call is a step's own HEDGE_TRADE call, more arguments, details TRUE.
+        assert any(call.startswith(t[:-1] + ",") for t in trades.values()), call
+
+
+def test_ladder_is_one_index_per_cell_under_a_text_header(stored):
+    from xlgex import udfs
+
+    cells = stored[HEDGING]["Rehedge ladder"]
+    reads = _index_cells(cells, "HEDGE_LADDER")
+    assert len({call for call, *_ in reads.values()}) == 1
+    header = udfs.HEDGE_LADDER(-100.0, [445.0, 446.0], 0.35, 0.05)[0]
+    assert [cells[f"{_letters(3 + j)}15"].value for j in range(len(header))] == header
+    assert all(cells[f"{_letters(3 + j)}15"].formula is None for j in range(len(header)))
+    expected = {f"{_letters(3 + c)}{15 + r}": (r + 1, c + 1) for r in range(1, 15)
+                for c in range(len(header))}  # fmt: skip
+    assert {ref: (r, c) for ref, (_, r, c, _) in reads.items()} == expected
+    assert all(cells[ref].formula.startswith(f'IF($B{_split(ref)[1]}="",') for ref in reads)
+    assert {ref[0] for ref, (*_, num) in reads.items() if num} == {"I"}  # band triggered
+
+
+def test_about_sheets_say_where_libreoffice_shows_na(stored):
+    def about(name):
+        return " ".join(str(c.value) for c in stored[name]["About"].values())
+
+    assert "no array formulas" in about(HEDGING) and "spilled tables show #NAME?" not in \
+        about(HEDGING)  # fmt: skip
+    for name in TEMPLATES[1:]:
+        assert "spilled tables show #NAME?" in about(name)
+
+
 # -- the formulas engine -------------------------------------------------------------------
 
 
@@ -340,3 +442,15 @@ def test_ladder_agrees_with_its_plain_excel_twin(engine, committed, stored):
     trades = [values[(sheet.upper(), f"G{r}")] for r in range(16, 30)]
     # Part 1's position with a 1,000-share band: hedge from flat, then only past the band.
     assert trades[0] == 3500.0 and sum(t != 0 for t in trades) < len(trades) // 2
+
+
+def test_ladder_rows_past_the_end_of_the_path_are_blank(engine, committed, stored):
+    """A blank last spot: HEDGE_LADDER skips it and that row shows "", the rest stays OK."""
+    name, sheet = HEDGING, "Rehedge ladder"
+    values, _ = _recalculated(engine, committed, name, {(sheet, "B29"): ""})
+    row = {ref: values.get((sheet.upper(), f"{ref}29")) for ref in "CDEFGHIJKR"}
+    assert set(row.values()) == {""}, row
+    checks = [values[(sheet.upper(), f"R{r}")] for r in range(16, 29)]
+    assert set(checks) == {"OK"}
+    assert [values[(sheet.upper(), f"G{r}")] for r in range(16, 29)] == [
+        stored[name][sheet][f"G{r}"].value for r in range(16, 29)]

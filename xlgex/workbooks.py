@@ -21,7 +21,12 @@ contents, exactly as Excel would pass them. The workbook does not ask Excel for 
 recalculation on load (no ``fullCalcOnLoad``, the current ``calcId``), so the stored values stay
 until an input changes. LibreOffice always recalculates array formulas on load (its OOXML import
 sets matrix cells without their cached results), so there spilled results show ``#NAME?``;
-single-cell formulas keep their stored values.
+single-cell formulas keep their stored values when these are numbers or text (a stored
+TRUE/FALSE is recalculated too). The hedging workbook therefore has no spills:
+its tables are read cell by cell, ``=INDEX(HEDGE_TRADE(..., TRUE),k,2)`` and
+``=INDEX(HEDGE_LADDER(...),r,c)`` (:meth:`_Sheet.udf_cells`; HEDGE_TRADE and HEDGE_LADDER need
+no chain, so one call per cell is cheap), with the fixed labels and headers as plain text, and
+it reads correctly in LibreOffice too. The dashboard and what-if spills stay spills.
 
 Rebuilds are deterministic: fixed document properties, fixed zip timestamps (XlsxWriter), and
 values from deterministic code.
@@ -79,6 +84,8 @@ MONEY = '$#,##0.0,,"m";-$#,##0.0,,"m";$0.0"m"'
 MONEY_BN = '$#,##0.0,,,"bn";-$#,##0.0,,,"bn";$0"bn"'
 MONEY_BN2 = '$#,##0.00,,,"bn";-$#,##0.00,,,"bn";$0.00"bn"'
 DATETIME = "yyyy-mm-dd hh:mm"
+BOOL_NUMBER = '"TRUE";"TRUE";"FALSE"'
+"""A 1/0 shown as TRUE/FALSE (a TRUE/FALSE result read as a number)."""
 DATE = "yyyy-mm-dd"
 
 
@@ -300,6 +307,45 @@ class _Sheet:
         self.values[(row, col)] = anchor
         return grid
 
+    def udf_cells(self, cell: str, name: str, *args, fmts, header=None, text_rows: int = 0,
+                  text_cols: int = 0, blank_if: str | None = None):  # fmt: skip
+        """``=NAME(args)`` laid out cell by cell, without a spill: ``=INDEX(NAME(args),r,c)``.
+
+        LibreOffice recalculates every array formula when it opens a file (and cannot call
+        xlwings functions), but keeps the stored values of single-cell formulas; read cell by
+        cell, the result shows its numbers there too. The first ``text_rows`` rows (a header,
+        in the ``header`` format) and the first ``text_cols`` columns (labels) are fixed by the
+        function, so they are written as plain text. ``fmts`` gives one format per result
+        column. A TRUE/FALSE cell is read as a number, ``=INDEX(...)*1`` shown as TRUE/FALSE
+        by its number format: LibreOffice ignores a formula's stored TRUE/FALSE (it keeps only
+        stored numbers and text) and would recalculate the cell to #NAME?. ``blank_if`` names a
+        column (``"$B"``): a row whose cell there is blank shows "" (``=IF($B16="","",
+        INDEX(...))``), as the shorter spill would. Returns the result as rows of cells.
+        """
+        from . import udfs
+
+        args = [a if isinstance(a, _Arg) else _lit(a) for a in args]
+        call = f"{name}({','.join(a.text for a in args)})"
+        grid = _grid(getattr(udfs, name)(*[a.value for a in args]))
+        width = len(grid[0])
+        if any(len(values) != width for values in grid):
+            raise ValueError(f"{name} at {cell}: a ragged result cannot be laid out by INDEX")
+        row, col = xl_cell_to_rowcol(cell)
+        for i, values in enumerate(grid):
+            for j, value in enumerate(values):
+                if i < text_rows or j < text_cols:
+                    fmt = header if i < text_rows and header is not None else fmts[j]
+                    self._write_value(row + i, col + j, value, fmt)
+                    continue
+                formula, fmt = f"INDEX({call},{i + 1},{j + 1})", fmts[j]
+                if isinstance(value, bool):
+                    formula, value = formula + "*1", float(value)
+                    fmt = self.book.fmt("plain", BOOL_NUMBER, align="center")
+                if blank_if is not None:
+                    formula = f'IF({blank_if}{row + i + 1}="","",{formula})'
+                self.formula(xl_rowcol_to_cell(row + i, col + j), "=" + formula, value, fmt)
+        return grid
+
     def check(self, cell: str, plain: str, xlgex: str, value: str) -> str:
         """A cell that says OK when the plain-Excel and xlgex numbers agree, else MISMATCH."""
         formula = f'=IFERROR(IF(ABS({plain}-{xlgex})<1E-9,"OK","MISMATCH"),"MISMATCH")'
@@ -336,8 +382,18 @@ class _Sheet:
         })  # fmt: skip
 
 
-def _about(book: _Book, purpose: str, lines, sources) -> None:
-    """A short 'About' sheet: what the workbook is and how to switch its functions on."""
+LIBREOFFICE_SPILLS = (
+    "LibreOffice recalculates array formulas when it opens a file and cannot call xlwings "
+    "functions, so there the spilled tables show #NAME? (single-cell results keep their values)."
+)
+"""The About line of a workbook with spilled tables."""
+
+
+def _about(book: _Book, purpose: str, lines, sources, libreoffice: str = LIBREOFFICE_SPILLS) -> None:
+    """A short 'About' sheet: what the workbook is and how to switch its functions on.
+
+    ``libreoffice`` is the line on how the workbook reads in LibreOffice.
+    """
     sh = book.sheet("About")
     sh.top("About this workbook", "Nothing to change here: this sheet explains how to use "
            "the others.")  # fmt: skip
@@ -354,9 +410,7 @@ def _about(book: _Book, purpose: str, lines, sources) -> None:
         "Until then each formula cell shows the value xlgex calculated when this template was "
         "built (Excel, file previewers, Python readers). If cells show #NAME?, the functions "
         "are not imported yet (step 3).",
-        "LibreOffice recalculates array formulas when it opens a file and cannot call xlwings "
-        "functions, so there the spilled tables show #NAME? (single-cell results keep their "
-        "values).",
+        libreoffice,
         "No xlwings (e.g. on a Mac)? `xlgex report chain.csv -o report.xlsx` writes a "
         "values-only report.",
     ]
@@ -451,12 +505,13 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
 
     row = last + 2
     sh.text(f"A{row}", "The same trades with =HEDGE_TRADE(..., details TRUE): the whole "
-            "decision", "section")  # fmt: skip
+            "decision, one line per cell (=INDEX(HEDGE_TRADE(..., TRUE), line, 2))",
+            "section")  # fmt: skip
     for i, (label, args) in enumerate(details):
         col = 3 * i
         sh.text(xl_rowcol_to_cell(row, col), f"Step {label}", "header")
-        sh.udf(xl_rowcol_to_cell(row + 1, col), "HEDGE_TRADE", *args,
-               fmts=[f("label"), f("output", "#,##0.####")])  # fmt: skip
+        sh.udf_cells(xl_rowcol_to_cell(row + 1, col), "HEDGE_TRADE", *args, text_cols=1,
+                     fmts=[f("label"), f("output", "#,##0.####")])  # fmt: skip
     sh.text(f"A{row + 11}", spec["footnote"], "note")
     if spec.get("slip"):
         sh.text(f"A{row + 12}", spec["slip"], "note")
@@ -648,8 +703,8 @@ def _ladder(book: _Book) -> None:
         if note:
             sh.text(f"C{row}", note, "note")
 
-    sh.text("A14", "Ladder: =HEDGE_LADDER in C:K, the same decisions in plain Excel in M:R",
-            "section")  # fmt: skip
+    sh.text("A14", "Ladder: =HEDGE_LADDER in C:K (one =INDEX(HEDGE_LADDER(...), row, column) "
+            "per cell), the same decisions in plain Excel in M:R", "section")  # fmt: skip
     head, first = 15, 16
     last = first + len(LADDER_PATH) - 1
     sh.text(f"A{head}", "Spot path (edit the yellow cells) →", "header")
@@ -658,13 +713,14 @@ def _ladder(book: _Book) -> None:
         sh.put(f"B{first + i}", spot, f("input", "#,##0.00"))
     path = f"$B${first}:$B${last}"
     money = f("calc", "+#,##0;-#,##0;0")
-    ladder = sh.udf(
+    # Row 1 of the result is its header (plain text here); a blank spot blanks its row.
+    ladder = sh.udf_cells(
         f"C{head}", "HEDGE_LADDER", sh.ref(a["contracts"]), sh.column(path), sh.ref(a["delta"]),
         sh.ref(a["gamma"]), "", "", "", "", sh.ref(a["multiplier"]), sh.ref(a["hedge"]),
         sh.ref(a["band"]),
         fmts=[f("calc", "0"), f("calc", "#,##0.00"), f("calc", "0.000"), money,
               f("output", "+#,##0;-#,##0;0"), money, f("calc"), money, money],
-        header=f("header"),
+        header=f("header"), text_rows=1, blank_if="$B",
     )  # fmt: skip
 
     sh.header_row(f"M{head}", ["option delta", "position delta", "net delta before",
@@ -745,7 +801,11 @@ def build_hedging(path) -> Path:
                "\"Inside the Machine: How Market Makers Actually Hedge Gamma\" (Parts 1 and 4).",
                "Unusual Whales, \"How To Interpret Periscope Net Gamma Exposure\" (Delta "
                "Hedging: Negative Gamma, Positive Gamma).",
-           ])  # fmt: skip
+           ], libreoffice="LibreOffice opens this workbook with its stored values: it has no "
+           "array formulas (LibreOffice recalculates those on open), as the HEDGE_TRADE details "
+           "and the HEDGE_LADDER table are read one cell at a time with =INDEX(...). LibreOffice "
+           "cannot call xlwings functions, so an xlgex cell there shows #NAME? once you change "
+           "an input it depends on; the plain-Excel columns keep working.")  # fmt: skip
     book.conf_sheet()
     return book.close()
 

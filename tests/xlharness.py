@@ -284,6 +284,9 @@ class _TimeType(dt.datetime):
     """pywintypes.TimeType: what pywin32 returns for VT_DATE (a datetime subclass, in UTC)."""
 
 
+_TimeType.__module__, _TimeType.__name__, _TimeType.__qualname__ = "pywintypes", "datetime", "datetime"
+
+
 class _PyIDispatch:
     """A raw IDispatch as pywin32 hands it to a server method (before ``Dispatch``)."""
 

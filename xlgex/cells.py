@@ -129,10 +129,10 @@ def date_or_none(value, name: str):
 
 
 def _freeze(values):
-    """A hashable copy of a 2D range (rows of cells) to key the chain cache."""
-    if isinstance(values, (list, tuple)):
-        return tuple(tuple(row) if isinstance(row, (list, tuple)) else row for row in values)
-    return values
+    """A hashable form of a 2D range (rows of cells) to key the chain cache."""
+    if isinstance(values, tuple) and all(type(row) is tuple for row in values):
+        return values  # what pywin32 delivers: already hashable, no copy
+    return tuple(tuple(row) if isinstance(row, (list, tuple)) else row for row in values)
 
 
 _CHAINS: OrderedDict = OrderedDict()
@@ -149,6 +149,10 @@ def cached_chain(values, **read_kwargs):
 
     if values is None or (isinstance(values, (list, tuple)) and len(values) == 0):
         raise XlgexError("xlgex: the chain argument is empty")
+    if not isinstance(values, (list, tuple)):
+        values = ((values,),)  # a one-cell range arrives as its value
+    elif not isinstance(values[0], (list, tuple)):
+        values = (tuple(values),)  # a one-row range may arrive flat
     try:
         key = (_freeze(values), tuple(sorted(read_kwargs.items())))
         hash(key)
@@ -157,8 +161,7 @@ def cached_chain(values, **read_kwargs):
     if key is not None and key in _CHAINS:
         _CHAINS.move_to_end(key)
         return _CHAINS[key]
-    chain = read_chain([list(row) if isinstance(row, (list, tuple)) else [row] for row in values],
-                       **read_kwargs)  # fmt: skip
+    chain = read_chain(values, **read_kwargs)
     if key is not None:
         _CHAINS[key] = chain
         while len(_CHAINS) > CHAIN_CACHE_SIZE:

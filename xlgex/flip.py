@@ -20,7 +20,13 @@ import pandas as pd
 from .chain import Chain
 from .conventions import CLASSIC_DAYS_PER_YEAR, ONE_PCT
 from .core.exposure import GEX_POWER_OF_SPOT
-from .core.profile import profile_kernel, refine_root, sign_changes, sticky_moneyness_vols
+from .core.profile import (
+    StickyStrikeGrid,
+    profile_kernel,
+    refine_root,
+    sign_changes,
+    sticky_moneyness_vols,
+)
 from .errors import error
 from .gex import GexSettings, _resolve, dealer_contracts, gex_by_strike
 from .results import Figure
@@ -76,7 +82,7 @@ class _ProfileInputs:
             dealer = dealer * ONE_PCT
         calls = self.chain.is_call
         self.weights = np.column_stack([np.where(calls, dealer, 0.0), np.where(calls, 0.0, dealer)])
-        self.vol_at = None
+        self.vol_at, self._grid = None, None
         if vol_rule == "sticky_moneyness":
             self.vol_at = sticky_moneyness_vols(self.chain.spot, self.chain.strike, self.vol,
                                                 self.chain.expiry)  # fmt: skip
@@ -89,9 +95,14 @@ class _ProfileInputs:
 
     def parts(self, levels) -> np.ndarray:
         """(len(levels), 2) array of call and put GEX at each level."""
+        power = GEX_POWER_OF_SPOT[self.settings.unit]
+        if self.vol_at is None:
+            if self._grid is None:  # prepared once, reused by every Brent step
+                self._grid = StickyStrikeGrid(self.chain.strike, self.t_years, self.vol,
+                                              self.weights, self.rate, self.div_yield)  # fmt: skip
+            return self._grid(levels, power)
         return profile_kernel(levels, self.chain.strike, self.t_years, self.vol, self.weights,
-                              self.rate, self.div_yield, GEX_POWER_OF_SPOT[self.settings.unit],
-                              vol_at=self.vol_at)  # fmt: skip
+                              self.rate, self.div_yield, power, vol_at=self.vol_at)  # fmt: skip
 
     def net(self, level: float) -> float:
         return float(self.parts(np.array([level])).sum())

@@ -840,6 +840,9 @@ def _when_from_text(text: str) -> dt.datetime | None:
 def _parse_when(v) -> dt.datetime:
     """An instant from a cell or argument: datetime, date, Excel serial or text."""
     try:
+        if type(v).__module__ == "pywintypes":
+            # pywin32 tags an Excel date cell UTC, but its fields are Excel's wall clock
+            v = dt.datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
         if isinstance(v, (dt.date, np.datetime64)):
             return to_new_york(v)
         if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):

@@ -71,7 +71,9 @@ ARG_DOCS = {
     "new_delta": "Option delta after the move, if known",
     "path": "Range of spot levels; the first is the start",
 }
-ARG_OPTIONS = {"chain": {"ndim": 2}, "path": {"ndim": 1}}
+ARG_OPTIONS = {"chain": {"convert": "raw"}, "path": {"ndim": 1}}
+"""The chain range arrives raw (tuples of cells, error codes as ints): read_chain coerces
+every cell itself, which saves xlwings' per-cell cleaning on 30,000-row ranges."""
 
 
 def udf(func):

@@ -17,15 +17,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
-__all__ = ["profile_kernel", "sticky_moneyness_vols", "sign_changes", "refine_root"]
+__all__ = ["profile_kernel", "StickyStrikeGrid", "sticky_moneyness_vols", "sign_changes", "refine_root"]
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 MAX_BLOCK_CELLS = 1_000_000
 """Grid cells (levels x contracts) computed at once: 8 MB of float64 per temporary."""
 BAND_SIGMAS = 9.0
 """Cells with |d1| > 9 are skipped: exp(-40.5) < 3e-18 of the contract's peak gamma."""
-BAND_BLOCK_LEVELS = 16
-"""Levels per block in the banded kernel: small blocks skip more out-of-band cells."""
+TILE_LEVELS = 8
+TILE_CONTRACTS = 4096
+"""Sticky-strike tiles: 8 levels x 4096 contracts = 256 KB, small enough to stay in cache."""
 
 
 def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.0, power=2,
@@ -56,62 +57,93 @@ def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.
     -------
     ndarray, shape (m,) or (m, k)
     """
-    levels = np.asarray(levels, dtype=float)
     weights = np.asarray(weights, dtype=float)
     squeeze = weights.ndim == 1
-    w2 = weights[:, None] if squeeze else weights
-    strike, t_years, vol, rate, div_yield = np.broadcast_arrays(
-        *(np.asarray(a, dtype=float) for a in (strike, t_years, vol, rate, div_yield))
-    )
-    out = np.zeros((levels.size, w2.shape[1]))
-    live = (t_years > 0.0) & (np.abs(w2).sum(axis=1) > 0)
     if vol_at is None:
-        live &= vol > 0.0
-    if not live.any() or levels.size == 0:
-        return out[:, 0] if squeeze else out
-    idx = np.flatnonzero(live)
-    t, k, r, q, w = t_years[idx], strike[idx], rate[idx], div_yield[idx], w2[idx]
-    log_k = np.log(k)
-    log_levels = np.log(levels)
-    step = max(1, max_cells // max(idx.size, 1))
-
-    if vol_at is None:
-        sqrt_t_vol = vol[idx] * np.sqrt(t)
-        b = 1.0 / sqrt_t_vol
-        c = ((r - q + 0.5 * vol[idx] ** 2) * t - log_k) * b
-        a = w * (np.exp(-q * t) * b * _INV_SQRT_2PI)[:, None]
-        # Each contract only matters where |b ln L + c| <= BAND_SIGMAS; find its level band.
-        order = np.argsort(levels)
-        sorted_log = log_levels[order]
-        first = np.searchsorted(sorted_log, (-BAND_SIGMAS - c) / b, side="left")
-        last = np.searchsorted(sorted_log, (BAND_SIGMAS - c) / b, side="right")
-        step = max(1, min(step, BAND_BLOCK_LEVELS))
-        sorted_out = np.zeros_like(out)
-        for start in range(0, levels.size, step):
-            stop = min(start + step, levels.size)
-            sub = np.flatnonzero((first < stop) & (last > start))
-            if sub.size == 0:
-                continue
-            block = np.multiply.outer(sorted_log[start:stop], b[sub])
-            block += c[sub]
-            np.square(block, out=block)
-            block *= -0.5
-            np.exp(block, out=block)
-            sorted_out[start:stop] = block @ a[sub]
-        out[order] = sorted_out
+        out = StickyStrikeGrid(strike, t_years, vol, weights, rate, div_yield)(levels, power)
     else:
-        sqrt_t = np.sqrt(t)
-        disc_q = np.exp(-q * t) * _INV_SQRT_2PI
-        for start in range(0, levels.size, step):
-            v = np.asarray(vol_at(levels[start:start + step]), dtype=float)[:, idx]
-            ok = v > 0.0
-            v = np.where(ok, v, 1.0)
-            vs = v * sqrt_t
-            d1 = (log_levels[start:start + step, None] - log_k + (r - q + 0.5 * v * v) * t) / vs
-            block = np.where(ok, disc_q * np.exp(-0.5 * d1 * d1) / vs, 0.0)
-            out[start:start + step] = block @ w
-    out *= (levels ** (power - 1))[:, None]
+        out = _sticky_moneyness(np.asarray(levels, dtype=float), strike, t_years, weights,
+                                rate, div_yield, power, vol_at, max_cells)  # fmt: skip
     return out[:, 0] if squeeze else out
+
+
+def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, vol_at,
+                      max_cells):  # fmt: skip
+    """Profile with per-level vols: blocks of levels, every contract, no band to exploit."""
+    strike, t_years, rate, div_yield = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (strike, t_years, rate, div_yield))
+    )
+    w = weights.reshape(strike.size, -1)
+    out = np.zeros((levels.size, w.shape[1]))
+    idx = np.flatnonzero((t_years > 0.0) & np.any(w != 0.0, axis=1))
+    if idx.size == 0 or levels.size == 0:
+        return out
+    t, log_k, r, q, w = t_years[idx], np.log(strike[idx]), rate[idx], div_yield[idx], w[idx]
+    sqrt_t = np.sqrt(t)
+    disc_q = np.exp(-q * t) * _INV_SQRT_2PI
+    log_levels = np.log(levels)
+    step = max(1, max_cells // idx.size)
+    for start in range(0, levels.size, step):
+        v = np.asarray(vol_at(levels[start:start + step]), dtype=float)[:, idx]
+        ok = v > 0.0
+        v = np.where(ok, v, 1.0)
+        vs = v * sqrt_t
+        d1 = (log_levels[start:start + step, None] - log_k + (r - q + 0.5 * v * v) * t) / vs
+        block = np.where(ok, disc_q * np.exp(-0.5 * d1 * d1) / vs, 0.0)
+        out[start:start + step] = block @ w
+    out *= (levels ** (power - 1))[:, None]
+    return out
+
+
+class StickyStrikeGrid:
+    """Contracts prepared once, then priced at any spot levels (sticky strike).
+
+    Holds :math:`a_i, b_i, c_i` of the module formula and each contract's band in log-spot
+    where :math:`|d_1| \\le` :data:`BAND_SIGMAS`. Work goes in cache-sized tiles of
+    :data:`TILE_LEVELS` levels by :data:`TILE_CONTRACTS` in-band contracts, so a call never
+    holds more than one small tile, whatever the chain size.
+    """
+
+    def __init__(self, strike, t_years, vol, weights, rate=0.0, div_yield=0.0):
+        strike, t_years, vol, rate, div_yield = np.broadcast_arrays(
+            *(np.asarray(x, dtype=float) for x in (strike, t_years, vol, rate, div_yield))
+        )
+        weights = np.asarray(weights, dtype=float).reshape(strike.size, -1)
+        live = (t_years > 0.0) & (vol > 0.0) & np.any(weights != 0.0, axis=1)
+        t, v, r, q = t_years[live], vol[live], rate[live], div_yield[live]
+        self.b = 1.0 / (v * np.sqrt(t))
+        self.c = ((r - q + 0.5 * v * v) * t - np.log(strike[live])) * self.b
+        self.a = weights[live] * (np.exp(-q * t) * self.b * _INV_SQRT_2PI)[:, None]
+        self.log_low = (-BAND_SIGMAS - self.c) / self.b
+        self.log_high = (BAND_SIGMAS - self.c) / self.b
+        self.columns = weights.shape[1]
+
+    def __call__(self, levels, power=2) -> np.ndarray:
+        """``(len(levels), columns)`` sums of ``weights * gamma(L) * L**power``."""
+        levels = np.asarray(levels, dtype=float).ravel()
+        out = np.zeros((levels.size, self.columns))
+        if levels.size == 0 or self.b.size == 0:
+            return out
+        order = np.argsort(levels)
+        log_sorted = np.log(levels[order])
+        first = np.searchsorted(log_sorted, self.log_low, side="left")
+        last = np.searchsorted(log_sorted, self.log_high, side="right")
+        sorted_out = np.zeros_like(out)
+        for start in range(0, levels.size, TILE_LEVELS):
+            stop = min(start + TILE_LEVELS, levels.size)
+            sub = np.flatnonzero((first < stop) & (last > start))
+            log_block = log_sorted[start:stop, None]
+            for lo in range(0, sub.size, TILE_CONTRACTS):
+                pick = sub[lo:lo + TILE_CONTRACTS]
+                tile = log_block * self.b[pick]
+                tile += self.c[pick]
+                np.square(tile, out=tile)
+                tile *= -0.5
+                np.exp(tile, out=tile)
+                sorted_out[start:stop] += tile @ self.a[pick]
+        out[order] = sorted_out
+        out *= (levels ** (power - 1))[:, None]
+        return out
 
 
 def sticky_moneyness_vols(spot, strike, vol, group):

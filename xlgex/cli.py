@@ -75,7 +75,7 @@ def _print_gex(chain, label: str, convention: str) -> None:
     print(f"  spot {chain.spot:,.2f} ({d.spot_source}), as of "
           f"{chain.asof:%Y-%m-%d %H:%M} New York ({d.asof_source})")  # fmt: skip
     print(f"  contracts used {len(chain):,}; dropped {d.dropped or 'none'}")
-    print(f"  convention: {convention} ({CONVENTIONS[convention]})")
+    print(f"  convention: {convention}: {CONVENTIONS[convention]}")
     by_strike = gex_by_strike(chain, settings=s)
     top = by_strike.reindex(by_strike["net_gex"].abs().sort_values(ascending=False).index)[:5]
     print("  top strikes by |net GEX| ($ per 1% move):")

@@ -7,7 +7,11 @@
   stored value of a single-cell formula only when it is a number or text, and cannot call
   xlwings functions. The hedging workbook therefore has no array formulas and no stored
   TRUE/FALSE formula results: its HEDGE_TRADE details and HEDGE_LADDER table are one
-  ``=INDEX(UDF(...),r,c)`` per cell, with the labels and headers as plain text.
+  ``=INDEX(UDF(...),r,c)`` per cell, with the labels and headers as plain text. The dashboard
+  and what-if keep their spills (live in Excel) on one sheet (``Live``, ``Workings``) with a
+  note at its top, show them elsewhere with single-cell mirrors ``=IF(Live!J7="","",Live!J7)``
+  (plus blank margin rows for the chain-dependent tables; a blank inside a result shows "–",
+  as LibreOffice recalculates a stored empty text), and plot only the mirrors.
 * **Recalculation.** Each committed template is loaded into the ``formulas`` engine
   (``formulas.ExcelModel().loads(path).finish().calculate()``) with every xlgex function
   registered as a ``formulas`` function that calls ``xlgex.udfs`` through xlwings' Windows
@@ -215,7 +219,8 @@ def test_dashboard_reads_the_chain_table_through_the_name(committed, stored):
         table = z.read("xl/tables/table1.xml").decode()
     assert f'<definedName name="{CHAIN_NAME}">Chain!$A$3:$I$3833</definedName>' in book
     assert 'name="Chain"' in table and 'ref="A3:I3833"' in table
-    dash = stored["xlgex_dashboard.xlsx"]["Dashboard"]
+    sheets = stored["xlgex_dashboard.xlsx"]
+    dash = {**sheets["Dashboard"], **{f"Live!{ref}": c for ref, c in sheets["Live"].items()}}
     formulas = {c.formula.split("(")[0] for c in dash.values() if c.formula}
     assert {"GEX_STRIKE", "GEX_FLIP", "GEX_REGIME", "GEX_WALLS", "GEX_INFO", "GEX_PROFILE",
             "GEX_TOTAL"} <= formulas  # fmt: skip
@@ -311,10 +316,129 @@ def test_about_sheets_say_where_libreoffice_shows_na(stored):
     def about(name):
         return " ".join(str(c.value) for c in stored[name]["About"].values())
 
-    assert "no array formulas" in about(HEDGING) and "spilled tables show #NAME?" not in \
-        about(HEDGING)  # fmt: skip
-    for name in TEMPLATES[1:]:
-        assert "spilled tables show #NAME?" in about(name)
+    assert "no array formulas" in about(HEDGING) and "#NAME? there" not in about(HEDGING)
+    for name, sheet in SPILL_SHEETS.items():
+        assert f"with its stored values, except the {sheet} sheet" in about(name)
+        assert f"spilled tables on {sheet} show #NAME? there" in about(name)
+
+
+# -- the dashboard and what-if in LibreOffice -----------------------------------------------
+
+SPILL_SHEETS = {"xlgex_dashboard.xlsx": "Live", "xlgex_whatif.xlsx": "Workings"}
+VISIBLE = {"xlgex_dashboard.xlsx": "Dashboard", "xlgex_whatif.xlsx": "WhatIf"}
+LIVE_NOTE = ("Excel's live results (spilled). LibreOffice cannot run xlwings functions, so this "
+             "sheet shows #NAME? there; the other sheets show the stored values.")
+_MIRROR = re.compile(r'^IF\((?P<src>(?P<sheet>\w+)!\$?[A-Z]+\$?\d+)="",(?P<blank>""|"–"),'
+                     r"(?P=src)(?P<num>\*1)?\)$")
+
+
+def _dynamic_ranges(cells: dict) -> dict:
+    """``{anchor: (first row, last row, first col, last col)}`` of a sheet's spills."""
+    out = {}
+    for ref, c in cells.items():
+        if c.array_ref:
+            first, _, last = c.array_ref.partition(":")
+            (c0, r0), (c1, r1) = _split(first), _split(last or first)
+            out[ref] = (r0, r1, _col(c0), _col(c1))
+    return out
+
+
+def _spill_cells(spills: dict) -> set:
+    return {f"{_letters(col)}{row}" for r0, r1, c0, c1 in spills.values()
+            for row in range(r0, r1 + 1) for col in range(c0, c1 + 1)}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(SPILL_SHEETS))
+def test_spills_are_only_on_the_live_sheet_with_its_note(name, stored):
+    """LibreOffice recalculates array formulas (to #NAME?): they are all on one sheet."""
+    spill_sheet = SPILL_SHEETS[name]
+    assert stored[name][spill_sheet]["A2"].value == LIVE_NOTE
+    spills_of = {sheet: _dynamic_ranges(cells) for sheet, cells in stored[name].items()}
+    for sheet, cells in stored[name].items():
+        spills = _dynamic_ranges(cells)
+        if sheet == spill_sheet:
+            assert len(spills) >= 3 and all(cells[ref].dynamic for ref in spills)
+            continue
+        assert not spills, f"{sheet} has array formulas {list(spills)}"
+        for ref, c in cells.items():
+            if c.formula is None:
+                continue
+            # LibreOffice keeps a stored number or text, not TRUE/FALSE (nor an empty text:
+            # only a mirror's margin stores one, and recalculates to it without xlgex).
+            if c.value in (None, ""):
+                m = _MIRROR.match(c.formula)
+                assert m and m["src"].split("!")[1] not in _spill_cells(spills_of[spill_sheet]), \
+                    f"{sheet}!{ref} stores an empty text"  # fmt: skip
+            assert not isinstance(c.value, bool), f"{sheet}!{ref}: {c.value!r}"
+
+
+@pytest.mark.parametrize("name", list(SPILL_SHEETS))
+def test_mirrors_read_every_spilled_table_plus_a_margin(name, stored):
+    """Each spill shown on the visible sheet: one ``=IF(src="","",src)`` per spilled cell."""
+    spill_sheet, sheets = SPILL_SHEETS[name], stored[name]
+    spills = _dynamic_ranges(sheets[spill_sheet])
+    mirrored: dict = {}  # spill cell -> mirror cell
+    blank_rows: dict = {}  # anchor -> mirror rows past the spill
+    for sheet, cells in sheets.items():
+        for ref, c in cells.items():
+            m = _MIRROR.match(c.formula or "")
+            if not m:
+                continue
+            assert sheet != spill_sheet and m["sheet"] == spill_sheet, f"{sheet}!{ref}"
+            col, row = _split(m["src"].split("!")[1].replace("$", ""))
+            src = f"{col}{row}"
+            spill = next((a for a, (r0, r1, c0, c1) in spills.items()
+                          if c0 <= _col(col) <= c1 and r0 <= row), None)  # fmt: skip
+            assert spill is not None, f"{sheet}!{ref} reads {src}, outside every spill"
+            inside = row <= spills[spill][1]
+            if inside:
+                src_value = sheets[spill_sheet][src].value if src in sheets[spill_sheet] else None
+                blank = src_value in (None, "")
+                assert m["blank"] == ('"–"' if blank else '""'), f"{sheet}!{ref}"
+                assert _same("–" if blank else src_value, c.value), f"{sheet}!{ref}"
+                mirrored[src] = f"{sheet}!{ref}"
+            else:
+                assert m["blank"] == '""' and c.value in (None, ""), f"{sheet}!{ref}"
+                blank_rows.setdefault(spill, set()).add(row)
+    # Every spilled cell of the tables the visible sheet shows has exactly one mirror.
+    shown = {a for a, (r0, r1, c0, c1) in spills.items()
+             if any(f"{_letters(c0)}{r0}" == src for src in mirrored)}  # fmt: skip
+    assert len(shown) >= 3
+    for anchor in shown:
+        r0, r1, c0, c1 = spills[anchor]
+        for row in range(r0, r1 + 1):
+            for col in range(c0, c1 + 1):
+                assert f"{_letters(col)}{row}" in mirrored, f"{anchor}: {_letters(col)}{row}"
+    if name == "xlgex_dashboard.xlsx":  # GEX_STRIKE and GEX_INFO vary with the chain
+        strike = next(a for a in shown if sheets[spill_sheet][a].formula.startswith("GEX_STRIKE"))
+        info = next(a for a in shown if sheets[spill_sheet][a].formula.startswith("GEX_INFO"))
+        for anchor in (strike, info):
+            r0, r1, *_ = spills[anchor]
+            assert len(blank_rows[anchor]) >= 0.2 * (r1 - r0), anchor
+
+
+_SERIES_REF = re.compile(r"<c:f>(.*?)</c:f>")
+
+
+@pytest.mark.parametrize("name", list(SPILL_SHEETS))
+def test_charts_plot_cells_that_keep_their_values(name, committed, stored):
+    """No chart reads the spill sheet (LibreOffice shows #NAME? there)."""
+    with zipfile.ZipFile(committed[name]) as z:
+        refs = [r for p in z.namelist() if p.startswith("xl/charts/chart")
+                for r in _SERIES_REF.findall(z.read(p).decode())]  # fmt: skip
+    assert len(refs) >= 6
+    visible = VISIBLE[name]
+    cells = stored[name][visible]
+    for ref in refs:
+        sheet, _, area = ref.lstrip("=").partition("!")
+        assert sheet.strip("'") == visible, ref
+        first, _, last = area.replace("$", "").partition(":")
+        (c0, r0), (c1, r1) = _split(first), _split(last or first)
+        for row in range(r0, r1 + 1):
+            for col in range(_col(c0), _col(c1) + 1):
+                c = cells.get(f"{_letters(col)}{row}")
+                assert c is not None and c.array_ref is None, f"{ref}: {_letters(col)}{row}"
+                assert c.value not in (None, ""), f"{ref}: {_letters(col)}{row} is blank"
 
 
 # -- the formulas engine -------------------------------------------------------------------
@@ -454,3 +578,17 @@ def test_ladder_rows_past_the_end_of_the_path_are_blank(engine, committed, store
     assert set(checks) == {"OK"}
     assert [values[(sheet.upper(), f"G{r}")] for r in range(16, 29)] == [
         stored[name][sheet][f"G{r}"].value for r in range(16, 29)]
+
+
+def test_dashboard_mirrors_follow_an_edited_input(engine, committed, stored):
+    """A new spot flows from the Live spills into the Dashboard's mirrors and chart helpers."""
+    name = "xlgex_dashboard.xlsx"
+    cells = stored[name]["Dashboard"]
+    assert cells["A6"].value.startswith("Spot") and cells["B15"].formula.startswith("$B$")
+    values, _ = _recalculated(engine, committed, name, {("Dashboard", "B6"): 6000.0})
+    assert values[("DASHBOARD", "B15")] == 6000.0  # spot used, via the GEX_REGIME mirror
+    assert values[("LIVE", "H11")] == 6000.0  # GEX_INFO's spot on the Live sheet
+    changed = [ref for ref, c in cells.items() if c.formula and c.formula.startswith("IF(Live!M")
+               and isinstance(c.value, float)
+               and not _same(c.value, values[("DASHBOARD", ref)])]  # fmt: skip
+    assert len(changed) > 50  # net GEX by strike, re-priced at the new spot

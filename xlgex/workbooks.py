@@ -22,11 +22,16 @@ recalculation on load (no ``fullCalcOnLoad``, the current ``calcId``), so the st
 until an input changes. LibreOffice always recalculates array formulas on load (its OOXML import
 sets matrix cells without their cached results), so there spilled results show ``#NAME?``;
 single-cell formulas keep their stored values when these are numbers or text (a stored
-TRUE/FALSE is recalculated too). The hedging workbook therefore has no spills:
+TRUE/FALSE, or an empty text, is recalculated too), even when they read cells of a spill.
+The hedging workbook therefore has no spills:
 its tables are read cell by cell, ``=INDEX(HEDGE_TRADE(..., TRUE),k,2)`` and
 ``=INDEX(HEDGE_LADDER(...),r,c)`` (:meth:`_Sheet.udf_cells`; HEDGE_TRADE and HEDGE_LADDER need
 no chain, so one call per cell is cheap), with the fixed labels and headers as plain text, and
-it reads correctly in LibreOffice too. The dashboard and what-if spills stay spills.
+it reads correctly in LibreOffice too. The dashboard and what-if keep their spills (live in
+Excel) on a sheet of their own (``Live``, ``Workings``) and show them on the visible sheets
+with single-cell mirrors, ``=IF(Live!J7="","",Live!J7)`` (:meth:`_Sheet.mirror`), sized to
+the build-time result plus 20% blank rows for the chain-dependent tables; the charts plot the
+mirrors, so these workbooks read correctly in LibreOffice except their spill sheet.
 
 Rebuilds are deterministic: fixed document properties, fixed zip timestamps (XlsxWriter), and
 values from deterministic code.
@@ -346,6 +351,39 @@ class _Sheet:
                 self.formula(xl_rowcol_to_cell(row + i, col + j), "=" + formula, value, fmt)
         return grid
 
+    def mirror(self, cell: str, source: _Sheet, src_cell: str, grid, fmts, *, header=None,
+               margin: int = 0, cell_fmts=None):  # fmt: skip
+        """A spilled result on ``source`` shown here cell by cell: ``=IF(src="","",src)``.
+
+        LibreOffice recalculates array formulas on open (and cannot call xlwings functions),
+        but keeps the stored values of single-cell formulas, even when they read cells of a
+        spill: these mirrors show their numbers there, and stay live in Excel. ``grid`` is the
+        build-time result (its size and stored values); ``margin`` blank rows follow it, for a
+        longer result after the inputs change. A blank cell inside the result shows "–" (a
+        stored empty text is recalculated by LibreOffice). ``fmts`` gives one format per
+        column, ``header`` the first row's, ``cell_fmts`` ``{(i, j): format}`` overrides.
+        """
+        row, col = xl_cell_to_rowcol(cell)
+        r0, c0 = xl_cell_to_rowcol(src_cell)
+        width = max(len(r) for r in grid)
+        for i in range(len(grid) + margin):
+            for j in range(width):
+                inside = i < len(grid)
+                value = grid[i][j] if inside and j < len(grid[i]) else None
+                src = source._prefix() + xl_rowcol_to_cell(r0 + i, c0 + j)
+                fmt = header if i == 0 and header is not None else fmts[j]
+                fmt = (cell_fmts or {}).get((i, j), fmt)
+                blank, read = '""', src
+                if isinstance(value, bool):
+                    read, value = src + "*1", float(value)
+                    fmt = self.book.fmt("plain", BOOL_NUMBER, align="center")
+                elif inside and value in (None, ""):
+                    blank, value = '"–"', "–"
+                elif value is None:
+                    value = ""
+                self.formula(xl_rowcol_to_cell(row + i, col + j), f'=IF({src}="",{blank},{read})',
+                             value, fmt)  # fmt: skip
+
     def check(self, cell: str, plain: str, xlgex: str, value: str) -> str:
         """A cell that says OK when the plain-Excel and xlgex numbers agree, else MISMATCH."""
         formula = f'=IFERROR(IF(ABS({plain}-{xlgex})<1E-9,"OK","MISMATCH"),"MISMATCH")'
@@ -382,14 +420,17 @@ class _Sheet:
         })  # fmt: skip
 
 
-LIBREOFFICE_SPILLS = (
-    "LibreOffice recalculates array formulas when it opens a file and cannot call xlwings "
-    "functions, so there the spilled tables show #NAME? (single-cell results keep their values)."
-)
-"""The About line of a workbook with spilled tables."""
+def _libreoffice_spills(sheet: str) -> str:
+    """The About line of a workbook whose spills are on ``sheet``, mirrored elsewhere."""
+    return (f"LibreOffice opens this workbook with its stored values, except the {sheet} sheet: "
+            "LibreOffice recalculates array formulas when it opens a file and cannot call "
+            f"xlwings functions, so the spilled tables on {sheet} show #NAME? there. The other "
+            f"sheets read them with single-cell formulas (=IF({sheet}!J7=\"\",\"\",{sheet}!J7)), "
+            "which keep their stored values, and the charts plot those cells; once you change "
+            "an input in LibreOffice, the xlgex cells that depend on it show #NAME?.")
 
 
-def _about(book: _Book, purpose: str, lines, sources, libreoffice: str = LIBREOFFICE_SPILLS) -> None:
+def _about(book: _Book, purpose: str, lines, sources, libreoffice: str) -> None:
     """A short 'About' sheet: what the workbook is and how to switch its functions on.
 
     ``libreoffice`` is the line on how the workbook reads in LibreOffice.
@@ -906,6 +947,18 @@ def _gex_inputs(sh: _Sheet, first_row: int, extra=()) -> dict:
 BUCKETS = 25
 """Bars in the dashboard's strike chart: spot's bucket and 12 on each side."""
 
+LIVE_NOTE = ("Excel's live results (spilled). LibreOffice cannot run xlwings functions, so this "
+             "sheet shows #NAME? there; the other sheets show the stored values.")
+"""The note at the top of the sheet that holds a workbook's spills."""
+
+MARGIN = 0.2
+"""Blank mirror rows after a chain-dependent table, as a share of its build-time rows."""
+
+
+def _margin(rows) -> int:
+    """Blank rows to mirror after ``rows``: room for a longer result in Excel."""
+    return math.ceil(MARGIN * len(rows))
+
 
 def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     """``xlgex_dashboard.xlsx``: the chain as a Table and a GEX dashboard with charts."""
@@ -937,17 +990,57 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     sh.text("A14", "Net GEX at spot (GEX_TOTAL, $ per 1% move)")
     sh.udf("B14", "GEX_TOTAL", *base, fmt=f("output", MONEY_BN2))
 
-    sh.text("A17", "Walls: =GEX_WALLS", "section")
-    sh.udf("A18", "GEX_WALLS", *base, fmts=[f("label"), f("output", "#,##0")])
-
-    sh.text("A22", "Regime details: =GEX_REGIME(..., details TRUE)", "section")
-    details = sh.udf("A23", "GEX_REGIME", *base, "", "", True,
-                     fmts=[f("label"), f("output", "#,##0.00")])  # fmt: skip
+    # The spills live on the Live sheet; the Dashboard shows them with single-cell mirrors.
+    live = book.sheet("Live")
+    live.top("Live: the xlgex tables the Dashboard shows, as Excel spills them",
+             LIVE_NOTE, "Nothing to change here: edit the yellow cells on the Dashboard sheet.")
+    ext = [chain, sh.ref(a["spot"], external=True), sh.ref(a["asof"], external=True),
+           sh.ref(a["convention"], external=True)]  # fmt: skip
+    pair_fmts = [f("label"), f("output", "#,##0.00")]
+    live.text("A5", "=GEX_WALLS", "section")
+    walls = live.udf("A6", "GEX_WALLS", *ext, fmts=[f("label"), f("output", "#,##0")])
+    live.text("D5", "=GEX_REGIME(..., details TRUE)", "section")
+    details = live.udf("D6", "GEX_REGIME", *ext, "", "", True, fmts=pair_fmts)
+    live.text("G5", "=GEX_INFO", "section")
+    info = live.udf("G6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "#,##0.####")])
+    live.text("J5", "=GEX_STRIKE", "section")
+    strikes = live.udf("J6", "GEX_STRIKE", *ext, header=f("header"),
+                       fmts=[f("calc", "#,##0")] + [f("plain", MONEY)] * 3)  # fmt: skip
+    live.text("O5", "=GEX_PROFILE", "section")
+    profile = live.udf("O6", "GEX_PROFILE", *ext, header=f("header"),
+                       fmts=[f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3)  # fmt: skip
     row_formats = {"net GEX at spot ($ per 1%)": MONEY_BN2, "0DTE share of gross GEX": "0.0%",
                    "distance to flip %": '0.00"%"'}  # fmt: skip
-    for i, (key, value) in enumerate(details):
-        if key in row_formats and isinstance(value, float):
-            sh.ws.write_number(22 + i, 1, value, f("output", row_formats[key]))
+    detail_fmts = {(i, 1): f("output", row_formats[key]) for i, (key, value) in
+                   enumerate(details) if key in row_formats and isinstance(value, float)}
+    for (i, _), fmt in detail_fmts.items():  # per-row number formats inside the spill
+        live.ws.write_number(5 + i, 4, details[i][1], fmt)
+    info_fmts = {}
+    for i, (key, value) in enumerate(info):
+        if isinstance(value, dt.datetime):
+            info_fmts[i, 1] = f("plain", DATETIME)
+            live.ws.write_datetime(5 + i, 7, value, info_fmts[i, 1])
+        elif key.startswith("0DTE share"):
+            info_fmts[i, 1] = f("plain", "0.0%")
+            live.ws.write_number(5 + i, 7, value, info_fmts[i, 1])
+    live.ws.set_column("A:A", 18)
+    live.ws.set_column("B:B", 12)
+    live.ws.set_column("D:D", 26)
+    live.ws.set_column("E:E", 14)
+    live.ws.set_column("G:G", 26)
+    live.ws.set_column("H:H", 18)
+    live.ws.set_column("J:M", 13)
+    live.ws.set_column("O:R", 13)
+    live.ws.set_column("C:C", 2)
+    live.ws.set_column("F:F", 2)
+    live.ws.set_column("I:I", 2)
+    live.ws.set_column("N:N", 2)
+
+    # Mirrors: =IF(Live!X="","",Live!X), with blank rows after the chain-dependent tables.
+    sh.text("A17", "Walls: =GEX_WALLS (read from the Live sheet)", "section")
+    sh.mirror("A18", live, "A6", walls, [f("label"), f("output", "#,##0")])
+    sh.text("A22", "Regime details: =GEX_REGIME(..., details TRUE)", "section")
+    sh.mirror("A23", live, "D6", details, pair_fmts, cell_fmts=detail_fmts)
     spot_row = next(i for i, r in enumerate(details) if r[0] == "spot")
     spot_cell = f"$B${23 + spot_row}"
     spot_used = details[spot_row][1]
@@ -955,26 +1048,25 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     sh.formula("B15", f"={spot_cell}", spot_used, f("output", "#,##0.00"))
 
     sh.text("A37", "Assumptions and diagnostics: =GEX_INFO", "section")
-    info = sh.udf("A38", "GEX_INFO", *base, fmts=[f("label"), f("plain", "#,##0.####")])
-    for i, (key, value) in enumerate(info):  # per-row number formats inside the spill
-        if isinstance(value, dt.datetime):
-            sh.ws.write_datetime(37 + i, 1, value, f("plain", DATETIME))
-        elif key.startswith("0DTE share"):
-            sh.ws.write_number(37 + i, 1, value, f("plain", "0.0%"))
+    info_margin = _margin(info)
+    sh.mirror("A38", live, "G6", info, [f("label"), f("plain", "#,##0.####")],
+              margin=info_margin, cell_fmts=info_fmts)  # fmt: skip
 
     # Long tables to the right of the charts.
     sh.text("R3", "GEX by strike: =GEX_STRIKE", "section")
-    sh.text("R4", "$ per 1% move, shown in $ millions", "note")
-    strikes = sh.udf("R5", "GEX_STRIKE", *base, header=f("header"),
-                     fmts=[f("calc", "#,##0")] + [f("plain", MONEY)] * 3)  # fmt: skip
+    strike_margin = _margin(strikes[1:])
+    sh.text("R4", f"$ per 1% move, shown in $ millions; {strike_margin} blank rows after "
+            "the last strike take a longer chain (all of it is on the Live sheet)", "note")
+    sh.mirror("R5", live, "J6", strikes, [f("calc", "#,##0")] + [f("plain", MONEY)] * 3,
+              header=f("header"), margin=strike_margin)  # fmt: skip
     sh.text("W3", "Profile if spot moved: =GEX_PROFILE", "section")
     sh.text("W4", "every contract re-priced at each level (161 levels, ±20%)", "note")
-    profile = sh.udf("W5", "GEX_PROFILE", *base, header=f("header"),
-                     fmts=[f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3)  # fmt: skip
+    sh.mirror("W5", live, "O6", profile, [f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3,
+              header=f("header"))  # fmt: skip
 
     # Chart helpers: strike buckets near spot (SUMIFS over the GEX_STRIKE columns).
     cap = 1000  # rows of GEX_STRIKE the helpers read: plenty for any listed chain
-    s_col, n_col = f"$R$6:$R${cap}", f"$U$6:$U${cap}"
+    s_col, n_col = f"Live!$J$7:$J${cap}", f"Live!$M$7:$M${cap}"
     sh.text("AB3", "Chart helpers (nothing to change)", "section")
     sh.text("AB4", "net GEX summed over strike buckets centred near spot", "note")
     sh.header_row("AB5", ["bucket centre", "net GEX", "> 0", "< 0"])
@@ -1064,7 +1156,7 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     sh.ws.set_column("W:Z", 13)
     sh.ws.set_column("AA:AA", 2)
     sh.ws.set_column("AB:AE", 13)
-    sh.ws.print_area("A1:P56")
+    sh.ws.print_area(f"A1:P{38 + len(info) + info_margin}")
     sh.ws.activate()
     _about(book, "A dealer gamma-exposure dashboard for the option chain on the Chain sheet.", [
         f"The chain argument of every formula is the name {CHAIN_NAME}, which points at the "
@@ -1074,11 +1166,16 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
         "100 points apart; the helper cells are in columns AB:AE.",
         "The profile chart is an XY chart: GEX_PROFILE's net column, plus two-point series "
         "drawing vertical lines at the flip and at spot.",
+        "The spilled results (GEX_WALLS, GEX_REGIME details, GEX_INFO, GEX_STRIKE, "
+        "GEX_PROFILE) are dynamic arrays on the Live sheet; the Dashboard shows them cell by "
+        "cell with =IF(Live!J7=\"\",\"\",Live!J7), plus 20% blank rows after GEX_STRIKE and "
+        "GEX_INFO for a longer chain (a result longer still is complete on the Live sheet, and "
+        "the bar chart's SUMIFS read the Live sheet's whole columns).",
         f"The bundled chain is a {label}.",
     ], [
         "\"Inside the Machine: How Market Makers Actually Hedge Gamma\" (flip, walls, regime).",
         "Unusual Whales, \"How To Interpret Periscope Net Gamma Exposure\" (net GEX by strike).",
-    ])  # fmt: skip
+    ], libreoffice=_libreoffice_spills("Live"))  # fmt: skip
     book.conf_sheet()
     return book.close()
 
@@ -1130,7 +1227,7 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
            sh.ref(a["convention"], external=True)]  # fmt: skip
 
     # Workings: GEX_INFO (the spot and clock used) and one GEX_PROFILE per (roll, vol shift).
-    work.top("Workings: the full spills the WhatIf sheet reads",
+    work.top("Workings: the full spills the WhatIf sheet reads", LIVE_NOTE,
              "Nothing to change here: edit the inputs on the WhatIf sheet.")
     work.text("A5", "=GEX_INFO: spot and as-of used", "section")
     info = work.udf("A6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "#,##0.####")])
@@ -1285,6 +1382,19 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
         sh.text(f"A{r}", f"Net GEX at spot {name} (from the profile)")
         sh.formula(f"B{r}", f"={src}", grid[1 + mid][3], money)
 
+    # The melt profiles, mirrored beside the charts (the melt chart reads these cells).
+    mirror_col = 24
+    sh.text(xl_rowcol_to_cell(12, mirror_col), "Expiration melt profiles: =GEX_PROFILE on the "
+            "Workings sheet, read cell by cell (the melt chart plots these)", "section")
+    mirrors = {}
+    for k, name in enumerate(melt):
+        col, grid = melt[name]
+        mcol = mirror_col + 5 * k
+        sh.text(xl_rowcol_to_cell(13, mcol), f"profile {name}", "output")
+        sh.mirror(xl_rowcol_to_cell(14, mcol), work, xl_rowcol_to_cell(4, col), grid,
+                  [f("plain", "#,##0.00")] + [f("plain", MONEY)] * 3, header=f("header"))
+        mirrors[name] = (mcol, grid)
+
     lines = book.wb.add_chart({"type": "line"})
     colours = ("#C55A11", "#1F4E79", "#548235", "#7030A0")
     for j in range(len(vol_cells)):
@@ -1311,11 +1421,11 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
     styles = {"now": (PROFILE_COLOUR, "solid"), "after": (FLIP_COLOUR, "solid"),
               "0DTE only, now": (SPOT_COLOUR, "dash")}  # fmt: skip
     for name, (colour, dash) in styles.items():
-        col, grid = melt[name]
-        x, y, last = xl_col_to_name(col), xl_col_to_name(col + 3), 5 + len(grid) - 1
+        col, grid = mirrors[name]
+        x, y, last = xl_col_to_name(col), xl_col_to_name(col + 3), 15 + len(grid) - 1
         melt_chart.add_series({
-            "name": f"net GEX {name}", "categories": f"=Workings!${x}$6:${x}${last}",
-            "values": f"=Workings!${y}$6:${y}${last}",
+            "name": f"net GEX {name}", "categories": f"=WhatIf!${x}$16:${x}${last}",
+            "values": f"=WhatIf!${y}$16:${y}${last}",
             "line": {"color": colour, "width": 2.25, "dash_type": dash},
             "marker": {"type": "none"},
         })  # fmt: skip
@@ -1334,6 +1444,8 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
     sh.ws.set_column("G:G", 2)
     sh.ws.set_column("H:K", 16)
     sh.ws.set_column("L:L", 2)
+    sh.ws.set_column("X:X", 2)
+    sh.ws.set_column(mirror_col, mirror_col + 14, 12)
     sh.ws.print_area(f"A1:W{melt_top + 10}")
     work.ws.set_column("A:A", 30)
     work.ws.set_column("B:B", 40)
@@ -1344,14 +1456,16 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
            "clock, and the expiration melt of 0DTE options.", [
                "Each grid column is one =GEX_PROFILE on the Workings sheet (11 levels over spot "
                "± 5 shock steps, with that vol shift and clock roll); the flips are =GEX_FLIP "
-               "with the same vol_shift and roll_hours.",
+               "with the same vol_shift and roll_hours. The WhatIf sheet reads the Workings "
+               "spills with single-cell formulas, and mirrors the three melt profiles beside "
+               "the charts (=IF(Workings!X6=\"\",\"\",Workings!X6)) for the melt chart.",
                "Rolling the clock past 16:00 New York drops today's PM-settled options: the "
                "'expiration melt' (gamma decay) of \"Inside the Machine\".",
                f"The bundled chain is a {label}.",
            ], [
                "\"Inside the Machine: How Market Makers Actually Hedge Gamma\" (Part 5: "
                "Failure Mode 3, volatility regime shift; Failure Mode 4, gamma decay).",
-           ])  # fmt: skip
+           ], libreoffice=_libreoffice_spills("Workings"))  # fmt: skip
     book.conf_sheet()
     return book.close()
 

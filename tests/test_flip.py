@@ -163,3 +163,49 @@ def test_kernel_blocks_do_not_change_results():
     np.testing.assert_allclose(small, big, rtol=1e-12, atol=1e-300)
     unsorted = profile_kernel(args[0][::-1], *args[1:])
     np.testing.assert_allclose(unsorted[::-1], big, rtol=1e-12)
+
+
+def clustered_chain(seed: int, spot: float = 5000.0) -> Chain:
+    """Signed positions in a few strike clusters, many short expiries: several close crossings."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 200))
+    centers = spot * (1 + rng.normal(0, 0.08, size=rng.integers(1, 6)))
+    strike = np.round(rng.choice(centers, n) * (1 + rng.normal(0, 0.005, n)) / 5) * 5
+    days = rng.choice([0, 1, 2, 7, 30, 400], n, p=[0.3, 0.2, 0.2, 0.15, 0.1, 0.05])
+    position = rng.normal(0, 1000, n)
+    return Chain.from_arrays(
+        strike=strike, is_call=rng.random(n) < 0.5,
+        expiry=np.datetime64(TODAY) + days.astype("timedelta64[D]"),
+        open_interest=np.abs(position), dealer_position=position,
+        iv=rng.uniform(0.05, 0.9, n), spot=spot, asof=ASOF,
+    )  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), unit=st.sampled_from(["usd_per_1pct", "shares_per_usd"]))
+def test_coarse_bracketing_finds_every_sign_change_of_the_full_grid(seed, unit):
+    from xlgex.core.profile import sign_changes
+    from xlgex.flip import _net_for_brackets, _ProfileInputs, default_levels
+    from xlgex.gex import gex_settings
+
+    inputs = _ProfileInputs(clustered_chain(seed), gex_settings(convention="signed", unit=unit))
+    grid = default_levels(inputs.chain.spot)
+    x, y = _net_for_brackets(inputs, grid)
+    full = inputs.parts(grid).sum(axis=1)
+    assert x[sign_changes(y)].tolist() == grid[sign_changes(full)].tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), power=st.sampled_from([0, 1, 2]))
+def test_net_bounds_contain_the_profile_between_levels(seed, power):
+    from xlgex.flip import _ProfileInputs
+    from xlgex.gex import gex_settings
+
+    inputs = _ProfileInputs(clustered_chain(seed), gex_settings(convention="signed"))
+    prepared = inputs.prepared()
+    levels = np.linspace(4000.0, 6000.0, 11)
+    net, lower, upper, tol = prepared.net_bounds(levels, power)
+    np.testing.assert_allclose(net, prepared(levels, power).sum(axis=1), rtol=0, atol=float(tol.max()))
+    for j in range(levels.size - 1):
+        inside = prepared(np.linspace(levels[j], levels[j + 1], 41), power).sum(axis=1)
+        assert np.all(inside >= lower[j] - tol[j]) and np.all(inside <= upper[j] + tol[j])

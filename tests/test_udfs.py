@@ -120,6 +120,18 @@ def test_dates_as_datetime_or_serial(xl, chain_range):
         xl.call("GEX_TOTAL", chain_range, 5000.0, ASOF), rel=1e-12)
 
 
+def test_date_cells_inside_the_chain_range(xl, frame):
+    # pywin32 hands date cells over tagged UTC with Excel's wall-clock fields: a Quote Time
+    # of 10:30 must stay 10:30 New York on the raw path.
+    with_time = frame.assign(**{"Underlying Price": 5000.0, "Quote Time": ASOF})
+    via_excel = xl.call("GEX_TOTAL", table(with_time))
+    direct = xlgex.total_gex(xlgex.read_chain(frame, spot=5000.0, asof=ASOF))
+    assert via_excel == pytest.approx(float(direct), rel=1e-12)
+    info = dict(map(tuple, grid(xl.call("GEX_INFO", table(with_time)))))
+    assert info["as of (New York)"].replace(tzinfo=None) == ASOF  # Excel dates cross COM as UTC
+    assert info["as-of source"] == "column"
+
+
 def test_flip_total_profile_walls_exposure(xl, chain_range, chain):
     flip = xlgex.gamma_flip(chain)
     assert math.isfinite(flip)

@@ -135,6 +135,23 @@ def _freeze(values):
     return tuple(tuple(row) if isinstance(row, (list, tuple)) else row for row in values)
 
 
+class _Key:
+    """A cache key that hashes its content once (a range's tuple is re-hashed on every use)."""
+
+    __slots__ = ("content", "_hash")
+
+    def __init__(self, content):
+        self.content = content
+        self._hash = hash(content)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, _Key) and self._hash == other._hash
+                and self.content == other.content)  # fmt: skip
+
+
 _CHAINS: OrderedDict = OrderedDict()
 CHAIN_CACHE_SIZE = 8
 
@@ -154,13 +171,12 @@ def cached_chain(values, **read_kwargs):
     elif not isinstance(values[0], (list, tuple)):
         values = (tuple(values),)  # a one-row range may arrive flat
     try:
-        key = (_freeze(values), tuple(sorted(read_kwargs.items())))
-        hash(key)
+        key = _Key((_freeze(values), tuple(sorted(read_kwargs.items()))))
     except TypeError:
         key = None
-    if key is not None and key in _CHAINS:
+    if key is not None and (chain := _CHAINS.get(key)) is not None:
         _CHAINS.move_to_end(key)
-        return _CHAINS[key]
+        return chain
     chain = read_chain(values, **read_kwargs)
     if key is not None:
         _CHAINS[key] = chain

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,16 +47,11 @@ def epoch_minutes(when: dt.datetime) -> int:
 
 def _settlement_minutes(expiry: np.ndarray, am_settled: np.ndarray) -> np.ndarray:
     """UTC epoch minutes of each contract's settlement instant (DST-aware, per unique date)."""
-    out = np.empty(expiry.shape, dtype=np.int64)
     days, inverse = np.unique(expiry.astype("datetime64[D]"), return_inverse=True)
-    for i, day in enumerate(days):
-        date = day.item()
-        rows = inverse == i
-        for am, clock in ((False, PM_SETTLEMENT), (True, AM_SETTLEMENT)):
-            pick = rows & (am_settled == am)
-            if pick.any():
-                out[pick] = epoch_minutes(dt.datetime.combine(date, clock))
-    return out
+    table = np.array([[epoch_minutes(dt.datetime.combine(day, clock))
+                       for clock in (PM_SETTLEMENT, AM_SETTLEMENT)]
+                      for day in days.tolist()], dtype=np.int64).reshape(days.size, 2)  # fmt: skip
+    return table[inverse.reshape(expiry.shape), am_settled.astype(np.intp)]
 
 
 @dataclass
@@ -204,6 +200,11 @@ class Chain:
     @property
     def has_iv(self) -> np.ndarray:
         return np.isfinite(self.iv)
+
+    @functools.cached_property
+    def strike_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted unique strikes and each contract's index into them (computed once)."""
+        return np.unique(self.strike, return_inverse=True)
 
     def take(self, mask_or_index) -> Chain:
         """A sub-chain with the selected contracts (same spot, asof and diagnostics)."""

@@ -39,6 +39,8 @@ DEFAULT_RANGE_PCT = 20.0
 DEFAULT_LEVELS = 161
 """Default grid: 161 levels over spot +-20%, a 0.25% step."""
 CLASSIC_LEVELS = 60
+COARSE_STEP = 16
+"""The flip first evaluates every 16th grid point and proves most intervals sign-free."""
 
 
 def default_levels(spot: float, n_levels: int = DEFAULT_LEVELS,
@@ -93,14 +95,18 @@ class _ProfileInputs:
             "rows_used": len(self.chain), "rows_excluded_no_iv": self.rows_excluded_no_iv,
         }  # fmt: skip
 
+    def prepared(self) -> StickyStrikeGrid | None:
+        """The sticky-strike contracts, prepared once (None for sticky moneyness)."""
+        if self._grid is None and self.vol_at is None:  # reused by every Brent step
+            self._grid = StickyStrikeGrid(self.chain.strike, self.t_years, self.vol,
+                                          self.weights, self.rate, self.div_yield)  # fmt: skip
+        return self._grid
+
     def parts(self, levels) -> np.ndarray:
         """(len(levels), 2) array of call and put GEX at each level."""
         power = GEX_POWER_OF_SPOT[self.settings.unit]
         if self.vol_at is None:
-            if self._grid is None:  # prepared once, reused by every Brent step
-                self._grid = StickyStrikeGrid(self.chain.strike, self.t_years, self.vol,
-                                              self.weights, self.rate, self.div_yield)  # fmt: skip
-            return self._grid(levels, power)
+            return self.prepared()(levels, power)
         return profile_kernel(levels, self.chain.strike, self.t_years, self.vol, self.weights,
                               self.rate, self.div_yield, power, vol_at=self.vol_at)  # fmt: skip
 
@@ -156,6 +162,31 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     return df
 
 
+def _net_for_brackets(inputs: _ProfileInputs, x: np.ndarray, coarse_step: int = COARSE_STEP):
+    """Net GEX on the ascending grid ``x``, evaluated only where a sign change can be.
+
+    Every ``coarse_step``-th point (and the last) is evaluated together with bounds on the net
+    GEX between them (:meth:`StickyStrikeGrid.net_bounds`); an interval whose bounds keep one
+    sign cannot hold a sign change of the full grid, every other interval is evaluated point
+    by point. Returns the evaluated points and values: consecutive values bracket the same
+    sign changes as ``inputs.parts(x).sum(axis=1)`` would.
+    """
+    prepared = inputs.prepared()
+    if prepared is None or x.size <= 2 * coarse_step:
+        return x, inputs.parts(x).sum(axis=1)
+    coarse = np.unique(np.r_[np.arange(0, x.size, coarse_step), x.size - 1])
+    power = GEX_POWER_OF_SPOT[inputs.settings.unit]
+    net, lower, upper, tol = prepared.net_bounds(x[coarse], power)
+    unproven = np.flatnonzero(~((lower > tol) | (upper < -tol)))
+    y = np.full(x.size, np.nan)
+    y[coarse] = net
+    if unproven.size:
+        fine = np.unique(np.concatenate([np.arange(coarse[i], coarse[i + 1] + 1) for i in unproven]))
+        y[fine] = inputs.parts(x[fine]).sum(axis=1)
+    done = ~np.isnan(y)
+    return x[done], y[done]
+
+
 def _linear_roots(x, y, brackets) -> list:
     x0, x1, y0, y1 = x[brackets], x[brackets + 1], y[brackets], y[brackets + 1]
     return list(x1 - (x1 - x0) * y1 / (y1 - y0))
@@ -201,18 +232,19 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
         info, spot = dict(by_strike.attrs), chain.spot
         roots = _linear_roots(x, y, sign_changes(y)) if x.size > 1 else []
         lo, hi, what = (x[0], x[-1], "cumulative GEX") if x.size else (spot, spot, "cumulative GEX")
+        n_points = x.size
     else:
         inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
-        x = _grid(inputs, levels, n_levels, range_pct)
-        y = inputs.parts(x).sum(axis=1)
-        info, spot = inputs.info, inputs.chain.spot
-        brackets = sign_changes(y)
+        grid = _grid(inputs, levels, n_levels, range_pct)
         if s.preset == "classic":
-            roots = _linear_roots(x, y, brackets)
+            x, y = grid, inputs.parts(grid).sum(axis=1)
+            roots = _linear_roots(x, y, sign_changes(y))
         else:
-            roots = [refine_root(inputs.net, x[i], x[i + 1], xtol) for i in brackets]
-        lo, hi, what = x[0], x[-1], "net GEX"
-    info.update(method=method, grid_low=float(lo), grid_high=float(hi), grid_points=int(len(x)))
+            x, y = _net_for_brackets(inputs, grid)
+            roots = [refine_root(inputs.net, x[i], x[i + 1], xtol) for i in sign_changes(y)]
+        info, spot = inputs.info, inputs.chain.spot
+        lo, hi, what, n_points = grid[0], grid[-1], "net GEX", len(grid)
+    info.update(method=method, grid_low=float(lo), grid_high=float(hi), grid_points=int(n_points))
     if not roots:
         return Figure(float("nan"), crossings=(), reason=_no_flip_reason(y, lo, hi, what), **info)
     roots = sorted(float(r) for r in roots)

@@ -177,8 +177,8 @@ def _contract_gex(chain: Chain, s: GexSettings):
     return used, gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit), info
 
 
-def _by(keys, is_call, gex):
-    return sum_by_key(keys, np.where(is_call, gex, 0.0), np.where(is_call, 0.0, gex))
+def _by(keys, is_call, gex, groups=None):
+    return sum_by_key(keys, np.where(is_call, gex, 0.0), np.where(is_call, 0.0, gex), groups=groups)
 
 
 def gex_by_strike(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> pd.DataFrame:
@@ -189,7 +189,7 @@ def gex_by_strike(chain: Chain, *, settings: GexSettings | None = None, **kwargs
     """
     s = _resolve(settings, kwargs)
     used, gex, info = _contract_gex(chain, s)
-    strikes, (calls, puts) = _by(used.strike, used.is_call, gex)
+    strikes, (calls, puts) = _by(used.strike, used.is_call, gex, used.strike_groups)
     df = pd.DataFrame({"strike": strikes, "call_gex": calls, "put_gex": puts,
                        "net_gex": calls + puts})  # fmt: skip
     df.attrs.update(info)

@@ -60,9 +60,12 @@ def gex_per_contract(gamma, dealer_contracts, multiplier, spot, unit="usd_per_1p
     return np.asarray(gamma) * np.asarray(dealer_contracts) * np.asarray(multiplier) * scale
 
 
-def sum_by_key(keys, *values):
-    """Sorted unique ``keys`` and the sum of each of ``values`` per key (NaN-free input)."""
-    unique, inverse = np.unique(keys, return_inverse=True)
+def sum_by_key(keys, *values, groups=None):
+    """Sorted unique ``keys`` and the sum of each of ``values`` per key (NaN-free input).
+
+    ``groups``: ``np.unique(keys, return_inverse=True)`` when the caller already has it.
+    """
+    unique, inverse = np.unique(keys, return_inverse=True) if groups is None else groups
     sums = [np.bincount(inverse, weights=v, minlength=unique.size) for v in values]
     return unique, sums
 

@@ -30,7 +30,7 @@ NEXT_WEEK = "2026-11-27"  # Friday: 7 days + 5h30 from 10:30 to the 16:00 close
 
 
 def test_one_contract_matches_the_formula_by_hand():
-    # GEX = gamma x dealer contracts x multiplier x S^2 x 0.01 (brief / "Gamma — the second
+    # GEX = gamma x dealer contracts x multiplier x S^2 x 0.01 ("Gamma — the second
     # derivative"), with the call long for dealers under the default convention.
     chain = toy_chain([(100.0, "C", NEXT_WEEK, 1000, 0.2)])
     t = (7 * 24 * 60 + 330) / MINUTES_PER_YEAR

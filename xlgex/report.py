@@ -31,7 +31,7 @@ from .workbooks import (
     SHORT_COLOUR,
     SPOT_COLOUR,
     _Book,
-    _spot_axis,
+    _profile_chart,
 )  # fmt: skip
 
 __all__ = ["write_report", "CHART_RANGE_PCT"]
@@ -272,29 +272,15 @@ def _profile(book, chain, profile, flip) -> None:
     for i, (x, y) in enumerate(markers):
         sh.put(f"G{6 + i}", x, f("plain", "#,##0.00"))
         sh.put(f"H{6 + i}", y, money)
-    chart = book.wb.add_chart({"type": "scatter", "subtype": "straight"})
-    chart.add_series({
-        "name": "net GEX", "categories": f"=Profile!$A${first}:$A${last}",
-        "values": f"=Profile!$D${first}:$D${last}",
-        "line": {"color": PROFILE_COLOUR, "width": 2.25}, "marker": {"type": "none"},
-    })  # fmt: skip
     lines = [("spot", 8, SPOT_COLOUR)]
     if flip_x is not None:
         lines.insert(0, (f"gamma flip {flip_x:,.2f}", 6, FLIP_COLOUR))
-    for name, r, colour in lines:
-        chart.add_series({
-            "name": name, "categories": f"=Profile!$G${r}:$G${r + 1}",
-            "values": f"=Profile!$H${r}:$H${r + 1}",
-            "line": {"color": colour, "width": 1.75, "dash_type": "dash"},
-            "marker": {"type": "none"},
-        })  # fmt: skip
-    chart.set_title({"name": "Net dealer GEX profile with the gamma flip and spot",
-                     "name_font": {"size": 12}})  # fmt: skip
-    chart.set_x_axis(_spot_axis(rows[0][0], rows[-1][0]))
-    chart.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                      "line": {"color": "#E0E0E0"}}})  # fmt: skip
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 900, "height": 420})
+    marks = [(name, f"=Profile!$G${r}:$G${r + 1}", f"=Profile!$H${r}:$H${r + 1}", colour)
+             for name, r, colour in lines]  # fmt: skip
+    chart = _profile_chart(book.wb, f"=Profile!$A${first}:$A${last}",
+                           f"=Profile!$D${first}:$D${last}", marks,
+                           "Net dealer GEX profile with the gamma flip and spot",
+                           (rows[0][0], rows[-1][0]), {"width": 900, "height": 420})  # fmt: skip
     sh.ws.insert_chart("J5", chart)
     sh.ws.set_column("A:A", 12)
     sh.ws.set_column("B:D", 15)

@@ -913,6 +913,33 @@ def _spot_axis(lo: float, hi: float) -> dict:
             "major_unit": unit}  # fmt: skip
 
 
+
+def _profile_chart(wb, xs: str, ys: str, markers, title: str, x_span, size):
+    """A net-GEX-against-spot line chart with dashed vertical marker lines (flip, spot).
+
+    ``xs``/``ys`` are the profile's ranges; ``markers`` are ``(name, x range, y range,
+    colour)`` of two-point series.
+    """
+    chart = wb.add_chart({"type": "scatter", "subtype": "straight"})
+    chart.add_series({
+        "name": "net GEX", "categories": xs, "values": ys,
+        "line": {"color": PROFILE_COLOUR, "width": 2.25}, "marker": {"type": "none"},
+    })  # fmt: skip
+    for name, mx, my, colour in markers:
+        chart.add_series({
+            "name": name, "categories": mx, "values": my,
+            "line": {"color": colour, "width": 1.75, "dash_type": "dash"},
+            "marker": {"type": "none"},
+        })  # fmt: skip
+    chart.set_title({"name": title, "name_font": {"size": 12}})
+    chart.set_x_axis(_spot_axis(*x_span))
+    chart.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
+                      "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    chart.set_legend({"position": "bottom"})
+    chart.set_size(size)
+    return chart
+
+
 def _sample():
     from .sample import SAMPLE_LABEL, load_sample
 
@@ -1123,26 +1150,13 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     bars.set_size({"width": 760, "height": 360})
     sh.ws.insert_chart("G5", bars)
 
-    prof = book.wb.add_chart({"type": "scatter", "subtype": "straight"})
-    prof.add_series({
-        "name": "net GEX", "categories": f"=Dashboard!{p_x}", "values": f"=Dashboard!{p_y}",
-        "line": {"color": PROFILE_COLOUR, "width": 2.25}, "marker": {"type": "none"},
-    })  # fmt: skip
-    for name, rows, colour in (("gamma flip", (35, 36), FLIP_COLOUR), ("spot", (37, 38),
-                                                                        SPOT_COLOUR)):
-        prof.add_series({
-            "name": name, "categories": f"=Dashboard!$AB${rows[0]}:$AB${rows[1]}",
-            "values": f"=Dashboard!$AC${rows[0]}:$AC${rows[1]}",
-            "line": {"color": colour, "width": 1.75, "dash_type": "dash"},
-            "marker": {"type": "none"},
-        })  # fmt: skip
-    prof.set_title({"name": "Net dealer GEX if spot moved (GEX_PROFILE), flip and spot",
-                    "name_font": {"size": 12}})  # fmt: skip
-    prof.set_x_axis(_spot_axis(float(profile[1][0]), float(profile[-1][0])))
-    prof.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                     "line": {"color": "#E0E0E0"}}})  # fmt: skip
-    prof.set_legend({"position": "bottom"})
-    prof.set_size({"width": 760, "height": 360})
+    marks = [(name, f"=Dashboard!$AB${a}:$AB${b}", f"=Dashboard!$AC${a}:$AC${b}", colour)
+             for name, (a, b), colour in (("gamma flip", (35, 36), FLIP_COLOUR),
+                                          ("spot", (37, 38), SPOT_COLOUR))]  # fmt: skip
+    prof = _profile_chart(book.wb, f"=Dashboard!{p_x}", f"=Dashboard!{p_y}", marks,
+                          "Net dealer GEX if spot moved (GEX_PROFILE), flip and spot",
+                          (float(profile[1][0]), float(profile[-1][0])),
+                          {"width": 760, "height": 360})  # fmt: skip
     sh.ws.insert_chart("G25", prof)
 
     sh.ws.set_column("A:A", 40)

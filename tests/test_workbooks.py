@@ -49,7 +49,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.formula_engine import Recalc, stored_cells
+from tests.formula_engine import Recalc, _letters, stored_cells
+from tests.formula_engine import _col_number as _col
 from xlgex.workbooks import BUILD_DATE, CHAIN_NAME, TEMPLATES, build_all
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "workbooks"
@@ -92,19 +93,8 @@ def _split(ref: str):
     return m[1], int(m[2])
 
 
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
-def _letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,13 @@ from .workbooks import (
     DATE,
     DATETIME,
     FLIP_COLOUR,
-    LONG_COLOUR,
     MONEY,
     MONEY_BN,
     MONEY_BN2,
     PROFILE_COLOUR,
-    SHORT_COLOUR,
     SPOT_COLOUR,
     _Book,
+    _gex_bars,
     _profile_chart,
 )  # fmt: skip
 
@@ -192,15 +191,8 @@ def _by_strike(book, chain, by_strike) -> None:
     near = np.flatnonzero(np.abs(strikes / chain.spot - 1.0) * 100 <= CHART_RANGE_PCT)
     if near.size:
         lo, hi = first + int(near[0]), first + int(near[-1])
-        chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
-        for name, col, colour in (("dealers long gamma (net > 0)", "E", LONG_COLOUR),
-                                  ("dealers short gamma (net < 0)", "F", SHORT_COLOUR)):
-            chart.add_series({
-                "name": name, "categories": f"='By strike'!$A${lo}:$A${hi}",
-                "values": f"='By strike'!${col}${lo}:${col}${hi}",
-                "fill": {"color": colour}, "border": {"none": True}, "gap": 30,
-                "overlap": 100,
-            })  # fmt: skip
+        chart = _gex_bars(book.wb, f"='By strike'!$A${lo}:$A${hi}",
+                          f"='By strike'!$E${lo}:$E${hi}", f"='By strike'!$F${lo}:$F${hi}", 30)
         chart.set_title({"name": f"Net dealer GEX by strike, within ±{CHART_RANGE_PCT:g}% of "
                          f"spot {chain.spot:,.2f}", "name_font": {"size": 12}})
         chart.set_x_axis({"name": "strike", "num_format": "#,##0", "label_position": "low",

@@ -914,6 +914,18 @@ def _spot_axis(lo: float, hi: float) -> dict:
 
 
 
+def _gex_bars(wb, categories: str, long_values: str, short_values: str, gap: int):
+    """A stacked column chart: net GEX by strike, green where dealers are long gamma."""
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    for name, values, colour in (("dealers long gamma (net > 0)", long_values, LONG_COLOUR),
+                                 ("dealers short gamma (net < 0)", short_values, SHORT_COLOUR)):
+        chart.add_series({
+            "name": name, "categories": categories, "values": values,
+            "fill": {"color": colour}, "border": {"none": True}, "gap": gap, "overlap": 100,
+        })  # fmt: skip
+    return chart
+
+
 def _profile_chart(wb, xs: str, ys: str, markers, title: str, x_span, size):
     """A net-GEX-against-spot line chart with dashed vertical marker lines (flip, spot).
 
@@ -1132,14 +1144,8 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
         sh.formula(f"AB{r}", formula_x, x, f("calc", "#,##0.00"))
         sh.formula(f"AC{r}", y_formula, y, f("calc", MONEY))
 
-    bars = book.wb.add_chart({"type": "column", "subtype": "stacked"})
-    for name, col, colour in (("dealers long gamma (net > 0)", "AD", LONG_COLOUR),
-                              ("dealers short gamma (net < 0)", "AE", SHORT_COLOUR)):
-        bars.add_series({
-            "name": name, "categories": f"=Dashboard!$AB${first}:$AB${last}",
-            "values": f"=Dashboard!${col}${first}:${col}${last}",
-            "fill": {"color": colour}, "border": {"none": True}, "gap": 40, "overlap": 100,
-        })  # fmt: skip
+    bars = _gex_bars(book.wb, f"=Dashboard!$AB${first}:$AB${last}",
+                     f"=Dashboard!$AD${first}:$AD${last}", f"=Dashboard!$AE${first}:$AE${last}", 40)
     bars.set_title({"name": "Net dealer GEX near spot, by strike bucket ($ per 1% move)",
                     "name_font": {"size": 12}})  # fmt: skip
     bars.set_x_axis({"name": "strike (bucket centre)", "num_font": {"rotation": -45},

@@ -699,7 +699,7 @@ def _dates(col, label, where: _Where) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(col, np.ndarray) and col.dtype.kind == "M":
         days = col.astype("datetime64[D]")
         return days, np.isnat(days)
-    return _per_value(col, label, where, _parse_date, "datetime64[D]", np.datetime64("NaT"))
+    return _per_value(col, label, where, _parse_date, "datetime64[D]", np.datetime64("NaT", "D"))
 
 
 def _parse_type(v) -> bool:

@@ -19,7 +19,7 @@ from .errors import XlgexError
 from .flip import gamma_flip, gex_profile
 from .gex import gex_by_expiry, gex_by_strike, gex_settings, gex_walls, total_gex
 from .regime import classify_regime
-from .workbooks import (
+from .workbooks.kit import (
     DATE,
     DATETIME,
     FLIP_COLOUR,

@@ -1,0 +1,246 @@
+"""``xlgex_dashboard.xlsx``: the chain as a Table and a GEX dashboard with charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+from .chainsheet import (
+    _chain_sheet,
+    _gex_inputs,
+    _sample,
+)
+from .kit import (
+    CHAIN_NAME,
+    DATETIME,
+    FLIP_COLOUR,
+    MONEY,
+    MONEY_BN,
+    MONEY_BN2,
+    SPOT_COLOUR,
+    _about,
+    _Book,
+    _gex_bars,
+    _libreoffice_spills,
+    _profile_chart,
+    _xl_round,
+)
+
+# --------------------------------------------------------------------------- dashboard
+
+BUCKETS = 25
+"""Bars in the dashboard's strike chart: spot's bucket and 12 on each side."""
+
+LIVE_NOTE = ("Excel's live results (spilled). LibreOffice cannot run xlwings functions, so this "
+             "sheet shows #NAME? there; the other sheets show the stored values.")
+"""The note at the top of the sheet that holds a workbook's spills."""
+
+MARGIN = 0.2
+"""Blank mirror rows after a chain-dependent table, as a share of its build-time rows."""
+
+
+def _margin(rows) -> int:
+    """Blank rows to mirror after ``rows``: room for a longer result in Excel."""
+    return math.ceil(MARGIN * len(rows))
+
+
+def build_dashboard(path, frame=None, label: str | None = None) -> Path:
+    """``xlgex_dashboard.xlsx``: the chain as a Table and a GEX dashboard with charts."""
+    if frame is None:
+        frame, label = _sample()
+    book = _Book(path, "xlgex: dealer GEX dashboard",
+                 "GEX by strike, flip, regime, walls, profile of an option chain")  # fmt: skip
+    dash = book.sheet("Dashboard")
+    chain = _chain_sheet(book, frame, label or "Chain")
+    sh, f = dash, book.fmt
+    n_rows = len(chain.value) - 1
+    sh.top("xlgex dashboard: dealer gamma exposure of the chain on the Chain sheet",
+           "Change the yellow cells (blank spot/as-of = the chain's own), or replace the Chain "
+           "table's rows; every number below recalculates.",
+           f"Chain: {label}, {n_rows:,} contracts in the Chain table (name {CHAIN_NAME}). "
+           "GEX in $ of underlying dealers trade per 1% move ($bn; by strike in $m).")
+    sh.text("A5", "Inputs", "section")
+    a = _gex_inputs(sh, 6, extra=[
+        ("bucket", "Bar chart: strike bucket width (points)", 25.0, "0", "bars sum the strikes "
+         "in each bucket"),
+    ])  # fmt: skip
+    base = [chain, sh.ref(a["spot"]), sh.ref(a["asof"]), sh.ref(a["convention"])]
+
+    sh.text("A11", "Results", "section")
+    sh.text("A12", "Regime (GEX_REGIME)")
+    (regime,), = sh.udf("B12", "GEX_REGIME", *base, fmt=f("output"))
+    sh.text("A13", "Gamma flip (GEX_FLIP, index points)")
+    (flip,), = sh.udf("B13", "GEX_FLIP", *base, fmt=f("output", "#,##0.00"))
+    sh.text("A14", "Net GEX at spot (GEX_TOTAL, $ per 1% move)")
+    sh.udf("B14", "GEX_TOTAL", *base, fmt=f("output", MONEY_BN2))
+
+    # The spills live on the Live sheet; the Dashboard shows them with single-cell mirrors.
+    live = book.sheet("Live")
+    live.top("Live: the xlgex tables the Dashboard shows, as Excel spills them",
+             LIVE_NOTE, "Nothing to change here: edit the yellow cells on the Dashboard sheet.")
+    ext = [chain, sh.ref(a["spot"], external=True), sh.ref(a["asof"], external=True),
+           sh.ref(a["convention"], external=True)]  # fmt: skip
+    pair_fmts = [f("label"), f("output", "#,##0.00")]
+    live.text("A5", "=GEX_WALLS", "section")
+    walls = live.udf("A6", "GEX_WALLS", *ext, fmts=[f("label"), f("output", "#,##0")])
+    live.text("D5", "=GEX_REGIME(..., details TRUE)", "section")
+    details = live.udf("D6", "GEX_REGIME", *ext, "", "", True, fmts=pair_fmts)
+    live.text("G5", "=GEX_INFO", "section")
+    info = live.udf("G6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "#,##0.####")])
+    live.text("J5", "=GEX_STRIKE", "section")
+    strikes = live.udf("J6", "GEX_STRIKE", *ext, header=f("header"),
+                       fmts=[f("calc", "#,##0")] + [f("plain", MONEY)] * 3)  # fmt: skip
+    live.text("O5", "=GEX_PROFILE", "section")
+    profile = live.udf("O6", "GEX_PROFILE", *ext, header=f("header"),
+                       fmts=[f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3)  # fmt: skip
+    row_formats = {"net GEX at spot ($ per 1%)": MONEY_BN2, "0DTE share of gross GEX": "0.0%",
+                   "distance to flip %": '0.00"%"'}  # fmt: skip
+    detail_fmts = {(i, 1): f("output", row_formats[key]) for i, (key, value) in
+                   enumerate(details) if key in row_formats and isinstance(value, float)}
+    for (i, _), fmt in detail_fmts.items():  # per-row number formats inside the spill
+        live.ws.write_number(5 + i, 4, details[i][1], fmt)
+    info_fmts = {}
+    for i, (key, value) in enumerate(info):
+        if isinstance(value, dt.datetime):
+            info_fmts[i, 1] = f("plain", DATETIME)
+            live.ws.write_datetime(5 + i, 7, value, info_fmts[i, 1])
+        elif key.startswith("0DTE share"):
+            info_fmts[i, 1] = f("plain", "0.0%")
+            live.ws.write_number(5 + i, 7, value, info_fmts[i, 1])
+    live.ws.set_column("A:A", 18)
+    live.ws.set_column("B:B", 12)
+    live.ws.set_column("D:D", 26)
+    live.ws.set_column("E:E", 14)
+    live.ws.set_column("G:G", 26)
+    live.ws.set_column("H:H", 18)
+    live.ws.set_column("J:M", 13)
+    live.ws.set_column("O:R", 13)
+    live.ws.set_column("C:C", 2)
+    live.ws.set_column("F:F", 2)
+    live.ws.set_column("I:I", 2)
+    live.ws.set_column("N:N", 2)
+
+    # Mirrors: =IF(Live!X="","",Live!X), with blank rows after the chain-dependent tables.
+    sh.text("A17", "Walls: =GEX_WALLS (read from the Live sheet)", "section")
+    sh.mirror("A18", live, "A6", walls, [f("label"), f("output", "#,##0")])
+    sh.text("A22", "Regime details: =GEX_REGIME(..., details TRUE)", "section")
+    sh.mirror("A23", live, "D6", details, pair_fmts, cell_fmts=detail_fmts)
+    spot_row = next(i for i, r in enumerate(details) if r[0] == "spot")
+    spot_cell = f"$B${23 + spot_row}"
+    spot_used = details[spot_row][1]
+    sh.text("A15", "Spot used (from the regime details)")
+    sh.formula("B15", f"={spot_cell}", spot_used, f("output", "#,##0.00"))
+
+    sh.text("A37", "Assumptions and diagnostics: =GEX_INFO", "section")
+    info_margin = _margin(info)
+    sh.mirror("A38", live, "G6", info, [f("label"), f("plain", "#,##0.####")],
+              margin=info_margin, cell_fmts=info_fmts)  # fmt: skip
+
+    # Long tables to the right of the charts.
+    sh.text("R3", "GEX by strike: =GEX_STRIKE", "section")
+    strike_margin = _margin(strikes[1:])
+    sh.text("R4", f"$ per 1% move, shown in $ millions; {strike_margin} blank rows after "
+            "the last strike take a longer chain (all of it is on the Live sheet)", "note")
+    sh.mirror("R5", live, "J6", strikes, [f("calc", "#,##0")] + [f("plain", MONEY)] * 3,
+              header=f("header"), margin=strike_margin)  # fmt: skip
+    sh.text("W3", "Profile if spot moved: =GEX_PROFILE", "section")
+    sh.text("W4", "every contract re-priced at each level (161 levels, ±20%)", "note")
+    sh.mirror("W5", live, "O6", profile, [f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3,
+              header=f("header"))  # fmt: skip
+
+    # Chart helpers: strike buckets near spot (SUMIFS over the GEX_STRIKE columns).
+    cap = 1000  # rows of GEX_STRIKE the helpers read: plenty for any listed chain
+    s_col, n_col = f"Live!$J$7:$J${cap}", f"Live!$M$7:$M${cap}"
+    sh.text("AB3", "Chart helpers (nothing to change)", "section")
+    sh.text("AB4", "net GEX summed over strike buckets centred near spot", "note")
+    sh.header_row("AB5", ["bucket centre", "net GEX", "> 0", "< 0"])
+    width = sh.at(a["bucket"])
+    centre0 = _xl_round(spot_used / width) * width
+    pairs = [(float(r[0]), float(r[3])) for r in strikes[1:]]
+    half = BUCKETS // 2
+    first = 6
+    for k in range(BUCKETS):
+        r = first + k
+        offset = k - half
+        centre = centre0 + offset * width
+        sh.formula(f"AB{r}", f"=ROUND({spot_cell}/{a['bucket']},0)*{a['bucket']}"
+                   f"{offset:+d}*{a['bucket']}", centre, f("calc", "#,##0"))  # fmt: skip
+        lo, hi = centre - width / 2, centre + width / 2
+        total = sum(n for s, n in pairs if lo <= s < hi)
+        sh.formula(f"AC{r}", f'=SUMIFS({n_col},{s_col},">="&(AB{r}-{a["bucket"]}/2),'
+                   f'{s_col},"<"&(AB{r}+{a["bucket"]}/2))', total, f("calc", MONEY))
+        sh.formula(f"AD{r}", f"=MAX(AC{r},0)", max(total, 0.0), f("calc", MONEY))
+        sh.formula(f"AE{r}", f"=MIN(AC{r},0)", min(total, 0.0), f("calc", MONEY))
+    last = first + BUCKETS - 1
+
+    n_profile = len(profile) - 1
+    p_x, p_y = f"$W$6:$W${5 + n_profile}", f"$Z$6:$Z${5 + n_profile}"
+    nets = [float(r[3]) for r in profile[1:]]
+    lo, hi = min(nets), max(nets)
+    sh.text("AB33", "vertical lines at the flip and at spot", "note")
+    sh.header_row("AB34", ["x", "y"])
+    flip_x = flip if isinstance(flip, float) else "#N/A"
+    for r, (formula_x, x, y_formula, y) in enumerate([
+        ("=IF(ISNUMBER($B$13),$B$13,NA())", flip_x, f"=MIN({p_y})", lo),
+        ("=IF(ISNUMBER($B$13),$B$13,NA())", flip_x, f"=MAX({p_y})", hi),
+        (f"={spot_cell}", spot_used, f"=MIN({p_y})", lo),
+        (f"={spot_cell}", spot_used, f"=MAX({p_y})", hi),
+    ], start=35):  # fmt: skip
+        sh.formula(f"AB{r}", formula_x, x, f("calc", "#,##0.00"))
+        sh.formula(f"AC{r}", y_formula, y, f("calc", MONEY))
+
+    bars = _gex_bars(book.wb, f"=Dashboard!$AB${first}:$AB${last}",
+                     f"=Dashboard!$AD${first}:$AD${last}", f"=Dashboard!$AE${first}:$AE${last}", 40)
+    bars.set_title({"name": "Net dealer GEX near spot, by strike bucket ($ per 1% move)",
+                    "name_font": {"size": 12}})  # fmt: skip
+    bars.set_x_axis({"name": "strike (bucket centre)", "num_font": {"rotation": -45},
+                     "num_format": "#,##0", "label_position": "low"})  # fmt: skip
+    bars.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
+                     "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    bars.set_legend({"position": "bottom"})
+    bars.set_size({"width": 760, "height": 360})
+    sh.ws.insert_chart("G5", bars)
+
+    marks = [(name, f"=Dashboard!$AB${a}:$AB${b}", f"=Dashboard!$AC${a}:$AC${b}", colour)
+             for name, (a, b), colour in (("gamma flip", (35, 36), FLIP_COLOUR),
+                                          ("spot", (37, 38), SPOT_COLOUR))]  # fmt: skip
+    prof = _profile_chart(book.wb, f"=Dashboard!{p_x}", f"=Dashboard!{p_y}", marks,
+                          "Net dealer GEX if spot moved (GEX_PROFILE), flip and spot",
+                          (float(profile[1][0]), float(profile[-1][0])),
+                          {"width": 760, "height": 360})  # fmt: skip
+    sh.ws.insert_chart("G25", prof)
+
+    sh.ws.set_column("A:A", 40)
+    sh.ws.set_column("B:B", 24)
+    sh.ws.set_column("C:E", 20)
+    sh.ws.set_column("F:F", 2)
+    sh.ws.set_column("G:P", 10)
+    sh.ws.set_column("Q:Q", 2)
+    sh.ws.set_column("R:U", 13)
+    sh.ws.set_column("V:V", 2)
+    sh.ws.set_column("W:Z", 13)
+    sh.ws.set_column("AA:AA", 2)
+    sh.ws.set_column("AB:AE", 13)
+    sh.ws.print_area(f"A1:P{38 + len(info) + info_margin}")
+    sh.ws.activate()
+    _about(book, "A dealer gamma-exposure dashboard for the option chain on the Chain sheet.", [
+        f"The chain argument of every formula is the name {CHAIN_NAME}, which points at the "
+        "Chain table's range (header row included).",
+        "The bar chart sums net GEX per strike bucket around spot with SUMIFS over the "
+        "GEX_STRIKE columns, so it follows spot and stays readable when strikes are 5 or "
+        "100 points apart; the helper cells are in columns AB:AE.",
+        "The profile chart is an XY chart: GEX_PROFILE's net column, plus two-point series "
+        "drawing vertical lines at the flip and at spot.",
+        "The spilled results (GEX_WALLS, GEX_REGIME details, GEX_INFO, GEX_STRIKE, "
+        "GEX_PROFILE) are dynamic arrays on the Live sheet; the Dashboard shows them cell by "
+        "cell with =IF(Live!J7=\"\",\"\",Live!J7), plus 20% blank rows after GEX_STRIKE and "
+        "GEX_INFO for a longer chain (a result longer still is complete on the Live sheet, and "
+        "the bar chart's SUMIFS read the Live sheet's whole columns).",
+        f"The bundled chain is a {label}.",
+    ], [
+        "\"Inside the Machine: How Market Makers Actually Hedge Gamma\" (flip, walls, regime).",
+        "Unusual Whales, \"How To Interpret Periscope Net Gamma Exposure\" (net GEX by strike).",
+    ], libreoffice=_libreoffice_spills("Live"))  # fmt: skip
+    book.conf_sheet()
+    return book.close()

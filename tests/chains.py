@@ -30,12 +30,19 @@ def ref_gamma(spot, strike, t_years, vol):
 
 
 def random_chain(rng, n=200, spot=5000.0, asof=ASOF) -> Chain:
-    """A random SPX-like chain: strikes every 5 around spot, expiries 0 to 90 days."""
+    """A random SPX-like chain: strikes every 5 around spot, expiries 0 to 90 days.
+
+    Each contract appears once: a draw repeating an earlier (strike, type, expiry) is dropped,
+    so the chain can hold fewer than ``n`` contracts.
+    """
     strike = np.round(spot * np.exp(rng.normal(0, 0.06, n)) / 5) * 5
     days = rng.integers(0, 90, n)
-    expiry = np.datetime64(TODAY) + days
+    is_call = rng.random(n) < 0.5
+    oi = rng.integers(0, 3000, n).astype(float)
+    iv = rng.uniform(0.1, 0.4, n)
+    _, first = np.unique(np.column_stack([strike, is_call, days]), axis=0, return_index=True)
+    keep = np.sort(first)
     return Chain.from_arrays(
-        strike=strike, is_call=rng.random(n) < 0.5, expiry=expiry,
-        open_interest=rng.integers(0, 3000, n).astype(float),
-        iv=rng.uniform(0.1, 0.4, n), spot=spot, asof=asof,
+        strike=strike[keep], is_call=is_call[keep], expiry=np.datetime64(TODAY) + days[keep],
+        open_interest=oi[keep], iv=iv[keep], spot=spot, asof=asof,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -12,8 +13,9 @@ from scipy.stats import norm
 
 import xlgex
 from xlgex.chain import Chain
-from xlgex.errors import XlgexError
+from xlgex.errors import ChainError, NothingPricedError, XlgexError
 from xlgex.gex import (
+    coverage,
     dealer_contracts,
     exposure_by_strike,
     gex_by_contract,
@@ -22,6 +24,7 @@ from xlgex.gex import (
     gex_walls,
     total_gex,
 )
+from xlgex.regime import classify_regime
 
 from .chains import ASOF, TODAY, random_chain, ref_gamma, toy_chain
 
@@ -213,3 +216,139 @@ def test_properties(seed, scale):
 def test_public_api_reexports():
     assert xlgex.total_gex is total_gex and xlgex.gex_by_strike is gex_by_strike
     assert ASOF.weekday() == 4
+
+
+# -- a number only from priced contracts ---------------------------------------------------
+LATE = dt.datetime(2026, 11, 20, 17, 0)  # after the Friday close: today's contracts settled
+
+
+def _figures(chain, **kw):
+    """Every API figure, each as a thunk (so each raises on its own)."""
+    return {
+        "total_gex": lambda: total_gex(chain, **kw),
+        "gex_by_strike": lambda: gex_by_strike(chain, **kw),
+        "gex_by_expiry": lambda: gex_by_expiry(chain, **kw),
+        "gex_walls": lambda: gex_walls(chain, **kw),
+        "exposure_by_strike": lambda: exposure_by_strike(chain, "delta", **kw),
+        "gex_by_contract": lambda: gex_by_contract(chain, **kw),
+        "classify_regime": lambda: classify_regime(chain, **kw),
+    }
+
+
+def test_nothing_priced_is_a_one_line_reason_with_the_counts():
+    # 2 contracts settled at 16:00 today, 1 next-week contract has no IV, at 17:00.
+    chain = toy_chain([(100.0, "C", TODAY, 10, 0.2), (100.0, "P", TODAY, 30, 0.2),
+                       (105.0, "C", NEXT_WEEK, 60, float("nan"))], asof=LATE)
+    for name, figure in _figures(chain).items():
+        with pytest.raises(NothingPricedError) as caught:
+            figure()
+        text = str(caught.value)
+        assert text == "xlgex: no contract priced at 2026-11-20 17:00 New York: 2 expired, 1 without IV", name
+        assert "\n" not in text
+    cov = coverage(chain)
+    assert (cov["contracts_read"], cov["contracts_priced"]) == (3, 0)
+    assert cov["excluded"] == {"expired": 2, "filtered": 0, "no_iv": 1, "no_gamma": 0}
+    assert cov["excluded_oi_share"]["expired"] == pytest.approx(40 / 100)
+    assert cov["excluded_oi_share"]["no_iv"] == pytest.approx(60 / 100)
+
+
+def test_zero_dte_filter_after_the_close_says_so():
+    # Quoted after the close: today's 0DTE settled, so "0dte" keeps nothing.
+    chain = toy_chain([(100.0, "C", TODAY, 10, 0.2), (100.0, "C", NEXT_WEEK, 5, 0.2),
+                       (95.0, "P", NEXT_WEEK, 5, 0.2)], asof=LATE)
+    with pytest.raises(NothingPricedError, match=r"1 expired, 2 filtered out by expiries=0dte$"):
+        total_gex(chain, expiries="0dte")
+    cov = coverage(chain, expiries="0dte")
+    assert cov["contracts_read"] == cov["contracts_priced"] + sum(cov["excluded"].values())
+    assert cov["excluded_oi_share"]["filtered"] == pytest.approx(10 / 20)
+
+
+def test_empty_chain_and_true_zero():
+    with pytest.raises(NothingPricedError, match="the chain has no contracts"):
+        total_gex(toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)]).take([]))
+    # Priced contracts with no open interest: a true zero stays 0.
+    zero = toy_chain([(100.0, "C", NEXT_WEEK, 0, 0.2), (95.0, "P", NEXT_WEEK, 0, 0.2)])
+    assert total_gex(zero) == 0.0 and total_gex(zero).contracts_priced == 2
+    assert list(gex_by_strike(zero)["net_gex"]) == [0.0, 0.0]
+
+
+def test_chain_gamma_prices_the_bars_without_iv():
+    # A vendor file with Gamma and no IV: gamma_source="chain" must price it, model cannot.
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, float("nan")),
+                       (95.0, "P", NEXT_WEEK, 20, float("nan"))], chain_gamma=[0.05, 0.04])
+    by_hand = {100.0: 0.05 * 10 * 100 * 100.0**2 * 0.01, 95.0: -0.04 * 20 * 100 * 100.0**2 * 0.01}
+    by_strike = gex_by_strike(chain, gamma_source="chain").set_index("strike")["net_gex"]
+    assert by_strike.to_dict() == pytest.approx(by_hand)
+    assert coverage(chain, gamma_source="chain")["contracts_priced"] == 2
+    with pytest.raises(NothingPricedError, match="2 without IV"):
+        total_gex(chain)
+
+
+def test_coverage_is_the_same_count_in_every_figure():
+    chain = random_chain(np.random.default_rng(11), n=300, asof=LATE)
+    cov = coverage(chain, expiries="ex0dte")
+    by_hand = int(np.sum(chain.has_iv & ~chain.is_0dte))
+    assert cov["contracts_priced"] == by_hand
+    for frame in (gex_by_strike(chain, expiries="ex0dte"), gex_by_expiry(chain, expiries="ex0dte")):
+        assert frame.attrs["contracts_priced"] == by_hand
+    assert total_gex(chain, expiries="ex0dte").contracts_priced == by_hand
+    assert "rows_used" not in total_gex(chain).info
+
+
+# -- the as-of -------------------------------------------------------------------------
+def test_chain_at_retimes_the_same_contracts():
+    chain = toy_chain([(100.0, "C", TODAY, 10, 0.2), (100.0, "P", NEXT_WEEK, 30, 0.2)])
+    late = chain.at(LATE)
+    assert len(late) == 1 and len(late.expired) == 1 and late.asof.hour == 17
+    assert late.diagnostics.dropped == {"expired": 1} and chain.diagnostics.dropped == {}
+    # minutes from Friday 17:00 to next Friday 16:00, counted independently
+    assert late.t_years[0] == pytest.approx((7 * 24 * 60 - 60) / MINUTES_PER_YEAR, rel=1e-15)
+    back = late.at(ASOF)
+    assert len(back) == 2 and back.expired is None
+    np.testing.assert_array_equal(np.sort(back.t_years), np.sort(chain.t_years))
+    assert total_gex(back) == total_gex(chain)
+    assert len(chain.rolled(hours=6.5)) == 1  # 10:30 + 6h30 = 17:00
+
+
+# -- overflow ------------------------------------------------------------------------------
+@pytest.mark.parametrize("oi, spot", [(1e308, 100.0), (10.0, 1e155)])
+def test_overflow_is_a_message_never_nan(oi, spot):
+    chain = toy_chain([(spot, "C", NEXT_WEEK, oi, 0.2), (spot * 0.9, "P", NEXT_WEEK, oi, 0.2)],
+                      spot=spot)
+    for name, figure in _figures(chain).items():
+        if name == "exposure_by_strike":
+            continue  # delta exposure is linear in spot and can stay finite
+        with pytest.raises(XlgexError, match=r"^xlgex: overflow: ") as caught:
+            figure()
+        assert "\n" not in str(caught.value), name
+    with pytest.raises(XlgexError, match="overflow"):
+        exposure_by_strike(chain, "gamma")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_regime_never_labels_a_non_number(bad):
+    with pytest.raises(XlgexError, match="not a finite number"):
+        classify_regime(net_gex=bad, spot=100.0)
+
+
+# -- each contract once ------------------------------------------------------------------
+def test_a_repeated_contract_is_an_error_naming_both_rows():
+    rows = [(100.0, "C", NEXT_WEEK, 10, 0.2), (95.0, "P", NEXT_WEEK, 5, 0.2),
+            (100.0, "C", NEXT_WEEK, 10, 0.2)]
+    chain = toy_chain(rows, source_row=[7, 8, 12])
+    for convention in ("calls_long_puts_short", "calls_short_puts_long", "all_short"):
+        with pytest.raises(ChainError, match=r"rows 7 and 12 are the same contract"):
+            total_gex(chain, convention=convention)
+        with pytest.raises(ChainError, match="rows 7 and 12"):
+            coverage(chain, convention=convention)
+    # Same date and strike, one AM monthly and one PM weekly: two contracts.
+    two = toy_chain(rows[:1] * 2, am_settled=[True, False])
+    assert two.duplicate_rows is None and math.isfinite(total_gex(two))
+
+
+def test_signed_positions_of_one_contract_add_up():
+    # Like a book of trades: -3 then -4 of the same call is -7 of it.
+    two = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)] * 2, dealer_position=[-3.0, -4.0])
+    one = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)], dealer_position=[-7.0])
+    assert total_gex(two, convention="signed") == pytest.approx(total_gex(one, convention="signed"),
+                                                                rel=1e-15)

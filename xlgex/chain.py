@@ -8,6 +8,9 @@ spot, the as-of instant and the diagnostics of how it was read. Readers
 * time to settlement is ACT/365 in whole minutes from ``asof``;
 * contracts at or past settlement are expired: they are dropped from the chain, counted in
   the diagnostics and kept aside in ``chain.expired`` (never floored to a fake minimum time).
+
+:meth:`Chain.at` re-times the same contracts to another instant (a blank as-of means "now"
+at every call, so the Excel layer re-times a cached chain instead of reusing its clock).
 """
 
 from __future__ import annotations
@@ -59,13 +62,20 @@ class Diagnostics:
     """What reading a chain dropped, assumed or inferred. Nothing is guessed silently."""
 
     rows_read: int = 0
+    """Data rows in the source table, blank ones included."""
     rows_used: int = 0
+    """Contracts kept by the reader and live at the chain's as-of (rows read minus dropped).
+    Not the contracts a figure priced: that is ``contracts_priced`` of
+    :func:`xlgex.gex.coverage`, which also excludes rows without IV and filtered expiries."""
     dropped: dict = field(default_factory=dict)
     """Reason -> number of contract rows dropped (``"expired"``, ``"blank"``, ...)."""
     assumptions: list = field(default_factory=list)
     """One readable line per assumption or inference (spot from file, IV unit, ...)."""
     spot_source: str = "argument"
     asof_source: str = "argument"
+    """Where the as-of came from: ``"argument"``, ``"file"``, ``"column"``, or ``"now"`` (no
+    as-of given or found: the Excel layer then re-times the chain to the current instant at
+    every call with :meth:`Chain.at`)."""
     iv_unit: str = "decimal"
 
     def drop(self, reason: str, count: int) -> None:
@@ -225,16 +235,60 @@ class Chain:
         }
         return dataclasses.replace(self, **both, expired=None)
 
+    @functools.cached_property
+    def duplicate_rows(self) -> tuple[int, int] | None:
+        """Source rows of the first repeated contract, ``(first, repeat)``, or None.
+
+        One contract is one (expiry, settlement, strike, type, multiplier): an SPX monthly
+        (AM) and an SPXW weekly (PM) on the same date and strike are two contracts.
+        """
+        if len(self) < 2:
+            return None
+        keys = (self.multiplier, self.is_call, self.strike, self.am_settled,
+                self.expiry.astype(np.int64))  # fmt: skip
+        order = np.lexsort(keys)
+        same = np.ones(len(self) - 1, dtype=bool)
+        for key in keys:
+            ordered = key[order]
+            same &= ordered[1:] == ordered[:-1]
+        hits = np.flatnonzero(same)
+        if hits.size == 0:
+            return None
+        pairs = [sorted((int(self.source_row[order[i]]), int(self.source_row[order[i + 1]])))
+                 for i in hits]  # fmt: skip
+        first, repeat = min(pairs, key=lambda pair: pair[1])
+        return first, repeat
+
+    def at(self, asof) -> Chain:
+        """The same contracts re-timed to ``asof`` (any datetime; naive means New York).
+
+        Contracts settled at ``asof`` move to ``.expired``; expired ones that are live again at
+        an earlier ``asof`` come back. Times to settlement follow from the new ``asof``. The
+        diagnostics are copied with the expired count at ``asof``.
+        """
+        asof = to_new_york(asof)
+        if asof == self.asof:
+            return self
+        whole = self.including_expired()
+        live = whole.settle_minutes > epoch_minutes(asof)
+        diag = dataclasses.replace(self.diagnostics, dropped=dict(self.diagnostics.dropped),
+                                   assumptions=list(self.diagnostics.assumptions))  # fmt: skip
+        diag.dropped.pop("expired", None)
+        diag.drop("expired", int((~live).sum()))
+        diag.rows_used = int(live.sum())
+        if live.all():
+            return dataclasses.replace(whole, asof=asof, diagnostics=diag, expired=None)
+        expired = dataclasses.replace(whole.take(~live), asof=asof, diagnostics=diag)
+        return dataclasses.replace(whole.take(live), asof=asof, diagnostics=diag, expired=expired)
+
     def with_spot(self, spot: float) -> Chain:
         if not np.isfinite(spot) or spot <= 0:
             raise error("not_positive", what="spot", value=float(spot))
         return dataclasses.replace(self, spot=float(spot))
 
     def rolled(self, *, hours: float = 0.0, days: float = 0.0) -> Chain:
-        """The chain ``hours + days`` later: ``asof`` moves forward and expired rows drop out."""
-        asof = self.asof + dt.timedelta(hours=hours, days=days)
-        live = self.settle_minutes > epoch_minutes(asof)
-        return dataclasses.replace(self.take(live), asof=asof)
+        """The chain ``hours + days`` later (:meth:`at`): contracts settling in between expire."""
+        return self.at(self.asof + dt.timedelta(hours=hours, days=days))
 
     def select(self, expiries=None) -> Chain:
         """Filter by expiry.

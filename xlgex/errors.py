@@ -7,8 +7,8 @@ turns it into a one-line cell message; anything else is a bug and still raises.
 from __future__ import annotations
 
 __all__ = [
-    "XlgexError", "ChainError", "HedgeError", "MESSAGES", "at", "error",
-    "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS",
+    "XlgexError", "ChainError", "HedgeError", "NothingPricedError", "OverflowXlgexError",
+    "MESSAGES", "at", "error", "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS", "EXCLUSION_TEXTS",
 ]  # fmt: skip
 
 
@@ -22,6 +22,33 @@ class ChainError(XlgexError):
 
 class HedgeError(XlgexError):
     """Hedge inputs that make no sense."""
+
+
+EXCLUSION_TEXTS = {
+    "expired": "{n:,} expired",
+    "filtered": "{n:,} filtered out by expiries={expiries}",
+    "no_iv": "{n:,} without IV",
+    "no_gamma": "{n:,} without chain gamma",
+}
+"""How each reason a contract is not priced reads in a message (see ``xlgex.gex.coverage``)."""
+
+
+class NothingPricedError(XlgexError):
+    """No contract could be priced, so there is no figure: the message gives the counts.
+
+    ``coverage`` is the dict of :func:`xlgex.gex.coverage` the message was built from.
+    """
+
+    def __init__(self, coverage: dict):
+        self.coverage = coverage
+        parts = [EXCLUSION_TEXTS[reason].format(n=n, expiries=coverage.get("expiries_text", ""))
+                 for reason, n in coverage["excluded"].items() if n]  # fmt: skip
+        why = ", ".join(parts) if parts else "the chain has no contracts"
+        super().__init__(f"xlgex: no contract priced at {coverage['asof_text']}: {why}")
+
+
+class OverflowXlgexError(XlgexError):
+    """A result too large for a float (inf or NaN): reported, never returned."""
 
 
 _XL_ERROR_BASE = -2146828288  # 0x800A0000: Excel error n arrives through COM as base + n
@@ -57,6 +84,11 @@ MESSAGES = {
     "unknown_choice": "{what} '{value}' is not one of: {choices}",
     "no_rows_left": "no contracts left after filtering ({why})",
     "no_dealer_position": "convention 'signed' needs a Dealer Position column",
+    "duplicate_contract": "rows {first} and {repeat} are the same contract (expiry, settlement, "
+                          "strike, type): each contract must appear once (convention 'signed' "
+                          "adds positions up)",
+    "overflow": "overflow: {what} is too large for a number (open interest up to {oi:.3g}, spot {spot:.3g})",
+    "not_finite": "{what} {value} is not a finite number",
     # hedging (xlgex.hedging)
     "hedge_zero_contracts": "contracts must be nonzero (signed: -200 means the dealer sold 200)",
     "hedge_not_finite": "{what} {value} must be a finite number",

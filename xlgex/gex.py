@@ -25,6 +25,7 @@ Results record what they used: DataFrames in ``df.attrs``, floats as :class:`Fig
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,12 @@ from .chain import Chain
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_GEX_UNIT, GEX_UNITS
 from .core.exposure import dealer_sign, gex_per_contract, sum_by_key, walls
 from .core.greeks import bs_gamma, greeks
-from .errors import ChainError, error
+from .errors import ChainError, NothingPricedError, OverflowXlgexError, error
 from .results import Figure
 
 __all__ = [
     "GexSettings",
+    "coverage",
     "gex_settings",
     "dealer_contracts",
     "gex_by_contract",
@@ -131,38 +133,146 @@ def dealer_contracts(chain: Chain, convention: str = DEFAULT_CONVENTION) -> np.n
     return dealer_sign(chain.is_call, convention) * chain.open_interest
 
 
+def _expiries_text(expiries) -> str:
+    if expiries is None or isinstance(expiries, str):
+        return str(expiries or "all")
+    return ", ".join(str(np.datetime64(d, "D")) if d is not None else "open" for d in expiries)
+
+
+def coverage(chain: Chain, settings: GexSettings | None = None, **kwargs) -> dict:
+    """Which contracts a figure prices under these settings, and why the others are left out.
+
+    One meaning of "contracts used" everywhere (API, command line, report, ``GEX_INFO``).
+
+    Returns
+    -------
+    dict
+        ``asof`` (aware New York datetime), ``asof_text`` and ``asof_source``: the as-of used;
+        ``contracts_read``: contracts in the chain, live or expired at that as-of (rows a
+        reader dropped as blank are no contracts; see ``reader_dropped``);
+        ``contracts_priced``: contracts that carry gamma and enter every figure;
+        ``excluded``: contracts left out by reason, in the order applied: ``expired`` (settled
+        at the as-of), ``filtered`` (outside ``expiries``), ``no_iv`` (model gamma without an
+        IV), ``no_gamma`` (``gamma_source="chain"`` without the source's gamma);
+        ``excluded_oi`` and ``excluded_oi_share``: each reason's open interest, and its share
+        of the open interest read (0 to 1);
+        ``oi_read``, ``oi_priced`` (contracts of open interest) and ``expiries_text``.
+        ``contracts_read == contracts_priced + sum(excluded.values())``.
+
+    Raises
+    ------
+    ChainError
+        A contract listed twice under an open-interest convention (each contract once:
+        only ``convention="signed"`` adds rows of one contract up, like a book of trades);
+        ``gamma_source="chain"`` on a chain without a Gamma column.
+    """
+    return _coverage(chain, _resolve(settings, kwargs))[0]
+
+
+def _coverage(chain: Chain, s: GexSettings):
+    """The coverage dict, and the priced sub-chain with its gamma per option."""
+    classic = s.preset == "classic"
+    if s.convention != "signed" and chain.duplicate_rows is not None:
+        first, repeat = chain.duplicate_rows
+        raise error("duplicate_contract", first=first, repeat=repeat)
+    expired = None if classic else chain.expired
+    base = chain.including_expired() if classic else chain
+    selected = base.select(s.expiries)
+    if s.gamma_source == "chain":
+        if not np.isfinite(base.chain_gamma).any() and not (
+                expired is not None and np.isfinite(expired.chain_gamma).any()):
+            raise ChainError("xlgex: the chain has no Gamma column; use gamma_source 'model'")
+        usable, reason = np.isfinite(selected.chain_gamma), "no_gamma"
+    else:
+        usable, reason = selected.has_iv, "no_iv"
+    used = selected if usable.all() else selected.take(usable)
+    n_expired = 0 if expired is None else len(expired)
+    oi_expired = 0.0 if expired is None else float(expired.open_interest.sum())
+    oi_base = float(base.open_interest.sum())
+    oi_selected = float(selected.open_interest.sum())
+    oi_used = float(used.open_interest.sum())
+    excluded = {"expired": n_expired, "filtered": len(base) - len(selected),
+                "no_iv": 0, "no_gamma": 0}  # fmt: skip
+    excluded[reason] = len(selected) - len(used)
+    oi_read = oi_base + oi_expired
+    oi_out = {"expired": oi_expired, "filtered": oi_base - oi_selected, "no_iv": 0.0,
+              "no_gamma": 0.0, reason: oi_selected - oi_used}  # fmt: skip
+    diag = chain.diagnostics
+    cov = {
+        "asof": chain.asof,
+        "asof_text": f"{chain.asof:%Y-%m-%d %H:%M} New York",
+        "asof_source": diag.asof_source,
+        "expiries": s.expiries,
+        "expiries_text": _expiries_text(s.expiries),
+        "gamma_source": s.gamma_source,
+        "contracts_read": len(base) + n_expired,
+        "contracts_priced": len(used),
+        "excluded": excluded,
+        "excluded_oi": oi_out,
+        "excluded_oi_share": {k: v / oi_read if oi_read > 0 else 0.0 for k, v in oi_out.items()},
+        "oi_read": oi_read,
+        "oi_priced": oi_used,
+        "reader_dropped": {k: v for k, v in diag.dropped.items() if k != "expired"},
+    }
+    if reason == "no_iv":
+        return cov, used, None
+    return cov, used, used.chain_gamma
+
+
 def _priced(chain: Chain, s: GexSettings):
-    """The rows that carry gamma under ``s``, their gamma, dealer contracts and the info."""
-    chain = chain.including_expired() if s.preset == "classic" else chain
-    chain = chain.select(s.expiries)
+    """The priced contracts under ``s``, their gamma, dealer contracts and the info.
+
+    Raises :class:`NothingPricedError` when no contract is priced: no figure without one.
+    """
+    cov, used, gamma = _coverage(chain, s)
+    if not cov["contracts_priced"]:
+        raise NothingPricedError(cov)
+    if gamma is None:
+        gamma = bs_gamma(used.spot, used.strike, used.t_years, used.iv, s.rate, s.div_yield)
     info = s.info() | {
         "spot": chain.spot,
         "asof": chain.asof.isoformat(timespec="minutes"),
-        "expired_dropped": chain.diagnostics.dropped.get("expired", 0),
-        "rows_in_chain": len(chain),
+        "contracts_read": cov["contracts_read"],
+        "contracts_priced": cov["contracts_priced"],
+        "rows_excluded_no_iv": cov["excluded"]["no_iv"],
+        "oi_excluded_no_iv": cov["excluded_oi"]["no_iv"],
+        "coverage": cov,
     }
-    if s.gamma_source == "chain":
-        usable = np.isfinite(chain.chain_gamma)
-        if len(chain) and not usable.any():
-            raise ChainError("xlgex: the chain has no Gamma column; use gamma_source 'model'")
-        info["rows_excluded_no_gamma"] = int((~usable).sum())
-        used = chain.take(usable) if not usable.all() else chain
-        gamma = used.chain_gamma
-    else:
-        usable = chain.has_iv
-        info["rows_excluded_no_iv"] = int((~usable).sum())
-        info["oi_excluded_no_iv"] = float(chain.open_interest[~usable].sum())
-        used = chain.take(usable) if not usable.all() else chain
-        gamma = bs_gamma(used.spot, used.strike, used.t_years, used.iv, s.rate, s.div_yield)
-    info["rows_used"] = len(used)
     return used, gamma, dealer_contracts(used, s.convention), info
 
 
+def _overflow(what: str, chain: Chain) -> OverflowXlgexError:
+    return error("overflow", what=what, oi=float(np.max(chain.open_interest, initial=0.0)),
+                 spot=chain.spot, cls=OverflowXlgexError)  # fmt: skip
+
+
+def _check_finite(values, what: str, chain: Chain) -> None:
+    """Overflow is a message, never an inf or NaN figure."""
+    if not np.all(np.isfinite(values)):
+        raise _overflow(what, chain)
+
+
+def _no_overflow(figure):
+    """Run a figure with numpy's overflow and invalid operations raising, as a message."""
+
+    @functools.wraps(figure)
+    def guarded(chain: Chain, *args, **kwargs):
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                return figure(chain, *args, **kwargs)
+            except FloatingPointError:
+                raise _overflow(figure.__name__.replace("_", " "), chain) from None
+
+    return guarded
+
+
+@_no_overflow
 def gex_by_contract(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> pd.DataFrame:
     """One row per contract: strike, expiry, type, open interest, dealer contracts, gamma, gex."""
     s = _resolve(settings, kwargs)
     used, gamma, dealer, info = _priced(chain, s)
     gex = gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit)
+    _check_finite(gex, "the GEX of a contract", used)
     df = pd.DataFrame({
         "strike": used.strike, "expiry": used.expiry, "is_call": used.is_call,
         "open_interest": used.open_interest, "dealer_contracts": dealer,
@@ -174,13 +284,16 @@ def gex_by_contract(chain: Chain, *, settings: GexSettings | None = None, **kwar
 
 def _contract_gex(chain: Chain, s: GexSettings):
     used, gamma, dealer, info = _priced(chain, s)
-    return used, gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit), info
+    gex = gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit)
+    _check_finite(gex, "the GEX of a contract", used)
+    return used, gex, info
 
 
 def _by(keys, is_call, gex, groups=None):
     return sum_by_key(keys, np.where(is_call, gex, 0.0), np.where(is_call, 0.0, gex), groups=groups)
 
 
+@_no_overflow
 def gex_by_strike(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> pd.DataFrame:
     """Dealer GEX per strike: columns ``strike, call_gex, put_gex, net_gex``, sorted by strike.
 
@@ -190,12 +303,14 @@ def gex_by_strike(chain: Chain, *, settings: GexSettings | None = None, **kwargs
     s = _resolve(settings, kwargs)
     used, gex, info = _contract_gex(chain, s)
     strikes, (calls, puts) = _by(used.strike, used.is_call, gex, used.strike_groups)
+    _check_finite(np.concatenate([calls, puts, calls + puts]), "GEX per strike", used)
     df = pd.DataFrame({"strike": strikes, "call_gex": calls, "put_gex": puts,
                        "net_gex": calls + puts})  # fmt: skip
     df.attrs.update(info)
     return df
 
 
+@_no_overflow
 def gex_by_expiry(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> pd.DataFrame:
     """Dealer GEX per expiry: ``expiry, is_0dte, call_gex, put_gex, net_gex, share_abs``.
 
@@ -206,6 +321,7 @@ def gex_by_expiry(chain: Chain, *, settings: GexSettings | None = None, **kwargs
     days, (calls, puts) = _by(used.expiry, used.is_call, gex)
     _, (gross,) = sum_by_key(used.expiry, np.abs(gex))
     total_gross = gross.sum()
+    _check_finite(total_gross, "GEX per expiry", used)
     df = pd.DataFrame({
         "expiry": days, "is_0dte": days == np.datetime64(used.asof.date(), "D"),
         "call_gex": calls, "put_gex": puts, "net_gex": calls + puts,
@@ -215,27 +331,36 @@ def gex_by_expiry(chain: Chain, *, settings: GexSettings | None = None, **kwargs
     return df
 
 
+@_no_overflow
 def total_gex(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> Figure:
     """Total dealer GEX at the chain's spot, a float (default $ per 1% move) with ``.info``."""
     s = _resolve(settings, kwargs)
     used, gex, info = _contract_gex(chain, s)
     gross = float(np.abs(gex).sum())
+    _check_finite([gross, gex.sum()], "total GEX", used)
     info["share_0dte"] = float(np.abs(gex[used.is_0dte]).sum() / gross) if gross > 0 else 0.0
     return Figure(float(gex.sum()), **info)
 
 
+@_no_overflow
 def gex_walls(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> dict:
     """Walls from per-strike GEX: ``call_wall``, ``put_wall``, ``abs_gamma_strike``.
 
     call wall = largest ``|call GEX|``; put wall = largest ``|put GEX|``; absolute-gamma
-    strike = largest ``|call| + |put|``. NaN when a side has no exposure. The dict also
-    carries the settings used.
+    strike = largest ``|call| + |put|``. NaN when a side has no exposure, with a one-line
+    ``reasons[name]``. The dict also carries the settings used (``info``).
     """
     by_strike = gex_by_strike(chain, settings=_resolve(settings, kwargs))
     out = walls(by_strike["strike"], by_strike["call_gex"], by_strike["put_gex"])
-    return out | {"convention": by_strike.attrs["convention"], "info": dict(by_strike.attrs)}
+    reasons = {name: f"no {side} exposure among the {by_strike.attrs['contracts_priced']:,} "
+                     "contracts priced" for name, side in
+               (("call_wall", "call"), ("put_wall", "put"), ("abs_gamma_strike", "gamma"))
+               if np.isnan(out[name])}  # fmt: skip
+    return out | {"convention": by_strike.attrs["convention"], "reasons": reasons,
+                  "info": dict(by_strike.attrs)}  # fmt: skip
 
 
+@_no_overflow
 def exposure_by_strike(chain: Chain, greek: str = "delta", *, settings: GexSettings | None = None,
                        **kwargs) -> pd.DataFrame:  # fmt: skip
     """Dealer delta, vanna, charm (or gamma) exposure per strike, model greeks only.
@@ -262,6 +387,7 @@ def exposure_by_strike(chain: Chain, greek: str = "delta", *, settings: GexSetti
     scale = {"delta": 1.0, "vanna": 0.01, "charm": 1.0 / 365.0}[greek]
     value = g[greek] * dealer * used.multiplier * used.spot * scale
     strikes, (calls, puts) = _by(used.strike, used.is_call, value)
+    _check_finite(np.concatenate([calls, puts, calls + puts]), f"{greek} exposure per strike", used)
     df = pd.DataFrame({"strike": strikes, "call": calls, "put": puts, "net": calls + puts})
     df.attrs.update(info, greek=greek, unit_text=EXPOSURE_UNITS[greek])
     return df

@@ -23,6 +23,7 @@ import dataclasses
 import math
 
 from .chain import Chain
+from .errors import error
 from .flip import gamma_flip
 from .gex import GexSettings, _resolve, gex_walls, total_gex
 
@@ -56,6 +57,16 @@ class Regime:
 
     def __str__(self) -> str:
         return self.label
+
+
+def _finite(value, what: str) -> float:
+    """A finite float: a regime is never labelled from NaN or inf (overflow is a message)."""
+    if isinstance(value, bool):
+        raise error("not_finite", what=what, value=value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise error("not_finite", what=what, value=number)
+    return number
 
 
 def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
@@ -98,10 +109,12 @@ def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
             call_wall=walls["call_wall"], put_wall=walls["put_wall"],
             abs_gamma_strike=walls["abs_gamma_strike"],
             crossings=flip_fig.crossings, flip_reason=flip_fig.reason,
+            contracts_priced=total.contracts_priced, coverage=total.coverage,
         )  # fmt: skip
     elif net_gex is None:
         raise TypeError("classify_regime needs a chain, or net_gex (and optionally spot, flip)")
-    net_gex = float(net_gex)
+    net_gex = _finite(net_gex, "net_gex")
+    spot = None if spot is None else _finite(spot, "spot")
     flip = float("nan") if flip is None else float(flip)
     distance_pct = (
         (spot - flip) / spot * 100.0 if spot and not math.isnan(flip) else float("nan")

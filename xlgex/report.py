@@ -152,7 +152,7 @@ def _summary(book, chain, s, data, title) -> None:
         ("Absolute-gamma strike", _number(walls["abs_gamma_strike"]), "#,##0",
          "largest |call GEX| + |put GEX|"),
         ("0DTE share of gross GEX", total.share_0dte, "0.0%", None),
-        ("Contracts used", float(total.rows_used), "#,##0", None),
+        ("Contracts used", float(total.contracts_priced), "#,##0", None),
     ])  # fmt: skip
     sh.text(f"A{row + 1}", "Sheets: By strike, By expiry, Profile (net GEX if spot moved, "
             "with the flip), Info (every assumption and diagnostic).", "note")  # fmt: skip
@@ -292,7 +292,7 @@ def _info(book, chain, s, data) -> None:
         ("unit", GEX_UNITS[s.unit]), ("spot", chain.spot), ("spot source", d.spot_source),
         ("as of (New York)", _naive(chain.asof)), ("as-of source", d.asof_source),
         ("IV unit", d.iv_unit), ("rows read", float(d.rows_read)),
-        ("contracts used", float(total.rows_used)),
+        ("contracts used", float(total.contracts_priced)),
         ("rows without IV (excluded)", float(total.info.get("rows_excluded_no_iv", 0))),
         ("open interest without IV (excluded)", float(total.info.get("oi_excluded_no_iv", 0.0))),
         ("0DTE share of gross GEX", total.share_0dte),

@@ -228,7 +228,7 @@ def GEX_INFO(chain, spot=None, asof=None, convention=None, gamma_source=None, ex
         ("gamma source", s.gamma_source), ("time rule", total.time_rule),
         ("unit", GEX_UNITS[s.unit]), ("spot", c.spot), ("spot source", d.spot_source),
         ("as of (New York)", c.asof), ("as-of source", d.asof_source),
-        ("IV unit", d.iv_unit), ("rows read", d.rows_read), ("contracts used", total.rows_used),
+        ("IV unit", d.iv_unit), ("rows read", d.rows_read), ("contracts used", total.contracts_priced),
         ("rows without IV (excluded)", total.info.get("rows_excluded_no_iv", 0)),
         ("0DTE share of gross GEX", total.share_0dte),
     ]  # fmt: skip

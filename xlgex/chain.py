@@ -291,33 +291,17 @@ class Chain:
         return self.at(self.asof + dt.timedelta(hours=hours, days=days))
 
     def select(self, expiries=None) -> Chain:
-        """Filter by expiry.
+        """Filter by expiry window (see :mod:`xlgex.expiries` for every accepted form).
 
-        ``expiries`` is ``None`` (all), ``"0dte"`` (expiring on the as-of date), ``"ex0dte"``
-        (all but those), a ``(first, last)`` tuple of dates (inclusive; either may be None), or
-        a list of expiry dates.
+        ``expiries`` is ``None`` (all), ``"0dte"``, ``"ex0dte"``, ``"weekly"``, ``"monthly"``,
+        a day range (``"<=7d"``, ``"8-30d"``, ``">30d"``), a date, ``"first..last"``, a
+        ``(first, last)`` tuple of dates (inclusive; either may be None), or a list of dates.
         """
-        if expiries is None:
+        if expiries is None or (isinstance(expiries, str) and expiries.strip().lower() in ("", "all")):
             return self
-        if isinstance(expiries, str):
-            key = expiries.strip().lower()
-            if key not in ("0dte", "ex0dte", "all", ""):
-                raise error("unknown_choice", what="expiries", value=expiries,
-                            choices="0dte, ex0dte, all")  # fmt: skip
-            if key in ("all", ""):
-                return self
-            keep = self.is_0dte if key == "0dte" else ~self.is_0dte
-        elif isinstance(expiries, tuple):
-            first, last = expiries
-            keep = np.ones(len(self), dtype=bool)
-            if first is not None:
-                keep &= self.expiry >= np.datetime64(first, "D")
-            if last is not None:
-                keep &= self.expiry <= np.datetime64(last, "D")
-        else:
-            wanted = np.asarray([np.datetime64(d, "D") for d in expiries], dtype="datetime64[D]")
-            keep = np.isin(self.expiry, wanted)
-        return self.take(keep)
+        from .expiries import window_mask
+
+        return self.take(window_mask(self.expiry, self.am_settled, self.asof.date(), expiries))
 
     def to_frame(self):
         """The contracts as a pandas DataFrame (one row per contract)."""

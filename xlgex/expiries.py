@@ -54,6 +54,8 @@ __all__ = ["WINDOW_CHOICES", "window_mask", "days_to_expiry", "is_standard_month
 
 WINDOW_CHOICES = "blank, 0dte, ex0dte, weekly, monthly, <=7d, 8-30d, >30d, a date, date..date"
 _FRIDAY, _THURSDAY = 4, 3
+_DATE_FORMATS = ("%m/%d/%Y", "%Y%m%d", "%d %b %Y", "%b %d %Y", "%a %b %d %Y")
+"""Date spellings besides ISO: US, compact, "18 Dec 2026", "Dec 18 2026", CBOE's "Fri Dec 18 2026"."""
 _DAYS = re.compile(r"^(<=|<|>=|>)\s*(\d+)\s*d(ays?)?$")
 _DAY_RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)\s*d(ays?)?$")
 
@@ -81,15 +83,13 @@ def _date(value, what="expiries") -> np.datetime64:
             value = value.date()
         return np.datetime64(value, "D")
     text = str(value).strip()
-    try:
-        return np.datetime64(dt.date.fromisoformat(text[:10]), "D")
-    except ValueError:
-        from .readers import parse_date  # other spellings ("12/18/2026", "Dec 18 2026")
-
+    for parse in (dt.date.fromisoformat, lambda v: dt.datetime.fromisoformat(v).date(),
+                  *(lambda v, f=f: dt.datetime.strptime(v, f).date() for f in _DATE_FORMATS)):
         try:
-            return np.datetime64(to_date(parse_date(text, what)), "D")
-        except XlgexError:
-            raise _unknown(value) from None
+            return np.datetime64(parse(text), "D")
+        except ValueError:
+            continue
+    raise _unknown(value)
 
 
 def to_date(value) -> dt.date:

@@ -467,3 +467,21 @@ def test_combined_book_drops_contracts_expired_at_the_first_as_of():
     book = combined_chain([spx, earlier])
     assert len(book) == len(spx) + 1 and book.diagnostics.dropped["expired"] == 1
     assert book.asof == spx.asof and book.spot == spx.spot
+
+
+def test_regime_takes_skew_and_term_structure_from_the_chain_when_none_is_typed():
+    chain = smile_chain(days=(1, 8, 29, 31, 92))
+    summary = vol_summary(chain)
+    regime = xlgex.classify_regime(chain)
+    assert regime.facts["skew_vol_pts"] == summary["rr_25d_vol_pts"]
+    assert regime.facts["term_structure"] == summary["term_structure"]
+    assert regime.facts["skew_source"].startswith("chain: 25-delta risk reversal")
+    typed = xlgex.classify_regime(chain, skew=9.0, term_structure=1.2)
+    assert typed.facts["skew_vol_pts"] == 9.0 and "steep skew" in typed.label and "stress" in typed.label
+
+
+def test_regime_without_ivs_for_skew_says_why():
+    chain = toy_chain([(100.0, "C", "2026-12-18", 1.0, 0.2)])
+    regime = xlgex.classify_regime(chain)
+    assert regime.facts["skew_vol_pts"] is None
+    assert regime.facts["skew_source"].startswith("no skew")

@@ -86,9 +86,11 @@ def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
     spot, net_gex, flip : float, optional
         Without a chain: spot (spot units), dealer net GEX at spot ($ per 1%) and the flip.
     skew : float, optional
-        25-delta put IV minus call IV, in vol points (6.5, not 0.065).
+        25-delta put IV minus call IV, in vol points (6.5, not 0.065). With a chain and no
+        skew, the chain's 25-delta risk reversal (:func:`xlgex.views.vol_summary`).
     term_structure : float, optional
-        Front IV over back IV, or VIX/VIX3M (a ratio; above 1 is inverted).
+        Front IV over back IV, or VIX/VIX3M (a ratio; above 1 is inverted). With a chain and
+        none given, the chain's 30-day over 90-day ATM IV.
     near_flip_pct, steep_skew_vol_pts, stress_ratio : float
         Thresholds; defaults :data:`NEAR_FLIP_PCT`, :data:`STEEP_SKEW_VOL_PTS`,
         :data:`STRESS_RATIO`.
@@ -104,6 +106,7 @@ def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
         flip_fig = gamma_flip(chain, settings=s)
         walls = gex_walls(chain, settings=s)
         spot, net_gex, flip = chain.spot, float(total), float(flip_fig)
+        skew, term_structure = _chain_vol_views(chain, s, skew, term_structure, facts)
         facts.update(
             convention=total.convention, share_0dte=total.share_0dte,
             call_wall=walls["call_wall"], put_wall=walls["put_wall"],
@@ -141,3 +144,30 @@ def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
         modifiers=tuple(modifiers),
         facts=facts,
     )
+
+
+def _chain_vol_views(chain, s, skew, term_structure, facts):
+    """Skew and term structure the user left blank, from the chain (:mod:`xlgex.views`)."""
+    from .errors import XlgexError
+    from .views import vol_summary
+
+    facts.update(skew_source="argument", term_structure_source="argument")
+    if skew is not None and term_structure is not None:
+        return skew, term_structure
+    try:
+        v = vol_summary(chain, settings=s)
+    except XlgexError as err:
+        facts.update(skew_source=str(err), term_structure_source=str(err))
+        return skew, term_structure
+    if skew is None and v["rr_25d_vol_pts"] == v["rr_25d_vol_pts"]:
+        skew = v["rr_25d_vol_pts"]
+        facts["skew_source"] = f"chain: 25-delta risk reversal, {v['rr_expiry']:%Y-%m-%d} expiry"
+    elif skew is None:
+        facts["skew_source"] = v["skew_reason"]
+    if term_structure is None and v["term_structure"] == v["term_structure"]:
+        term_structure = v["term_structure"]
+        facts["term_structure_source"] = (f"chain: ATM IV {v['front_expiry']:%Y-%m-%d} / "
+                                          f"{v['back_expiry']:%Y-%m-%d}")  # fmt: skip
+    elif term_structure is None:
+        facts["term_structure_source"] = v["term_reason"]
+    return skew, term_structure

@@ -89,9 +89,11 @@ def _atm(sel, rows, s) -> dict:
 
 
 def _no_priced(chain, s):
+    from .errors import XlgexError
     from .gex import _priced
 
     _priced(chain, s)  # raises NothingPricedError with the counts
+    raise XlgexError("xlgex: no contract with an IV in the window: straddle, move and skew need IVs")
 
 
 def atm_by_expiry(chain, *, settings=None, **kwargs) -> pd.DataFrame:

@@ -77,6 +77,8 @@ class Diagnostics:
     as-of given or found: the Excel layer then re-times the chain to the current instant at
     every call with :meth:`Chain.at`)."""
     iv_unit: str = "decimal"
+    iv_solved: int = 0
+    """IVs the reader solved from bid/ask quotes (blank, 0 or placeholder IV cells)."""
 
     def drop(self, reason: str, count: int) -> None:
         if count:

@@ -78,6 +78,11 @@ MESSAGES = {
     "no_spot": "no spot price: give spot= (the file does not carry one)",
     "no_asof": "no as-of time: give asof= (the file does not carry one)",
     "bad_date": "'{value}' is not a date",
+    "boolean": "{value} is a boolean, not a number",
+    "ambiguous_number": "'{value}' is ambiguous: decimal comma or thousands separator? "
+    "Type it as plain digits with a decimal point (1.5, 4500.53)",
+    "not_symbol": "'{value}' is not an option symbol (like SPXW240112C04700000)",
+    "cut_row": "{what}: the file ends in the middle of this row (download cut short?)",
     "blank": "{what} is missing (blank cell)",
     "bad_argument": "{what}='{value}' is not {expected}",
     "no_file": "cannot read '{path}': {reason}",

@@ -1,0 +1,212 @@
+"""Read an option chain from an Excel range, a DataFrame or a file into a :class:`Chain`.
+
+One entry point, :func:`read_chain`, looks at what it is given and hands it to the reader
+of that format; each format's quirks stay in its own module:
+
+* ``table``     the layouts every source ends up in: **long** (one contract per row, columns
+                named through :data:`FIELDS`) and **side by side** (calls left of the strike,
+                puts right: CBOE's download, Fidelity's export); Excel ranges and DataFrames
+                go straight here;
+* ``text``      delimited text: comma, semicolon or tab; UTF-8 (± BOM) or UTF-16; decimal
+                point or decimal comma, judged per file;
+* ``xlsx``      .xlsx/.xlsm workbooks (first sheet holding a chain, or a named one);
+* ``parquet``   Parquet files (needs pyarrow: the ``parquet`` extra);
+* ``cboe_json`` CBOE's delayed-quotes JSON; ``schwab_json`` TD Ameritrade/Schwab chain JSON;
+* ``occ``       OCC/OSI option symbols, decoded where a table has no expiry/type/strike;
+* ``quotes``    IVs solved from bid/ask where the IV cell is blank, 0 or a placeholder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+
+from ..chain import Chain
+from ..errors import XlgexError, error
+from . import cboe_json, parquet, schwab_json, text, xlsx
+from .dates import _when_argument, parse_date
+from .table import FIELDS, chain_from_grid, grid_from_frame, grid_from_rows
+from .values import AM_SETTLED_ROOTS, EXCEL_ERRORS, _choice, _is_blank, _positive_argument
+
+__all__ = ["read_chain", "parse_date", "FIELDS", "AM_SETTLED_ROOTS", "EXCEL_ERRORS", "ACCEPTED"]
+
+ACCEPTED = ("CSV or other delimited text (comma, semicolon, tab; UTF-8 or UTF-16), "
+            ".xlsx/.xlsm, Parquet, CBOE delayed-quotes JSON or TD/Schwab chain JSON")  # fmt: skip
+"""The file formats :func:`read_chain` reads, as named in its messages."""
+
+
+def read_chain(source, *, spot=None, asof=None, iv_unit="decimal", multiplier=None, sheet=None,
+               iv_from_quotes=True) -> Chain:  # fmt: skip
+    """Read an option chain, validate it and return a :class:`~xlgex.chain.Chain`.
+
+    Parameters
+    ----------
+    source : 2D list/tuple, ndarray, pandas.DataFrame, str, os.PathLike or Traversable
+        A table with a header row as Excel passes a range (``None`` for blank cells, numbers
+        as floats, dates as ``datetime`` or Excel serials), a DataFrame, or the path of a
+        file in any format of :data:`ACCEPTED` (the content decides, not the file name).
+    spot : float, optional
+        Underlying price, spot units. Overrides the file's (``Last:``, ``current_price``,
+        ``underlyingPrice``) or an ``Underlying Price`` column (noted in the diagnostics).
+        Required if none exists.
+    asof : datetime, date, str or float, optional
+        Valuation instant. Naive means New York wall-clock; a float is an Excel serial.
+        Overrides the file's quote time or a ``Quote Time`` column; if none exists, now.
+    iv_unit : {"decimal", "percent", "auto"}
+        Unit of the IV column: 0.18 (decimal) or 18 (percent). The chain is judged as a
+        whole by the median of its positive IVs: a declared unit that contradicts it raises,
+        ``"auto"`` infers percent when the median is above 2. Formats that state their unit
+        (TD/Schwab JSON: percent) use it.
+    multiplier : float, optional
+        Units of underlying per contract where the source has no ``Multiplier`` value.
+        Default 100.
+    sheet : str or int, optional
+        Workbook sheet by name or 1-based position; default the first holding a chain.
+    iv_from_quotes : bool
+        Solve the IV of contracts whose IV is blank, 0 or a placeholder (< 1e-4) from their
+        bid/ask mid (default True; ``chain.diagnostics.iv_solved`` counts them).
+
+    Returns
+    -------
+    Chain
+        Live contracts; expired ones are in ``chain.expired``. ``chain.diagnostics`` records
+        the rows read, dropped (``"blank"``, ``"expired"``; counted per contract, so a blank
+        CBOE line is two) and every assumption made.
+
+    Raises
+    ------
+    ChainError
+        Bad input, with the row (1-based in the range as given, the line number in a text
+        file, the sheet row in a workbook) and the column named, e.g.
+        ``xlgex: row 7 (strike 4500), column 'Open Interest': open interest -3 must be >= 0``.
+    XlgexError
+        No spot anywhere (``no_spot``), a file in no accepted format, or an invalid argument.
+
+    Notes
+    -----
+    Contracts without IV (blank or <= 0, and none solved) are kept with ``iv = NaN``; blank
+    open interest is 0. Settlement is AM (09:30 New York) for roots in
+    :data:`AM_SETTLED_ROOTS` or where a ``Settlement`` column says ``AM``, else PM (16:00
+    New York); the time rule itself is :meth:`Chain.from_arrays`'.
+    """
+    unit = _choice(iv_unit, "iv_unit", ("decimal", "percent", "auto"))
+    spot_arg = _positive_argument(spot, "spot")
+    mult_arg = _positive_argument(multiplier, "multiplier")
+    asof_arg = None if _is_blank(asof) else _when_argument(asof)
+    grid = _load(source, sheet)
+    return chain_from_grid(grid, spot=spot_arg, asof=asof_arg, unit=grid.iv_unit or unit,
+                           multiplier=mult_arg, iv_from_quotes=bool(iv_from_quotes))  # fmt: skip
+
+
+def _load(source, sheet):
+    if isinstance(source, (str, os.PathLike)) or hasattr(source, "read_bytes"):
+        return _load_file(source, sheet)
+    if isinstance(source, pd.DataFrame):
+        return grid_from_frame(source)
+    if isinstance(source, np.ndarray):
+        source = source.tolist() if source.ndim == 2 else [source.tolist()]
+    if not isinstance(source, (list, tuple)):
+        raise error("bad_argument", what="source", value=type(source).__name__,
+                    expected="a range, DataFrame or file path")  # fmt: skip
+    if source and not any(isinstance(r, (list, tuple)) for r in source):
+        source = [source]  # a single row (xlwings passes 1-row ranges as a flat list)
+    return grid_from_rows(source, None)
+
+
+def _read_bytes(path) -> bytes:
+    try:
+        if hasattr(path, "read_bytes"):  # pathlib.Path or an importlib.resources Traversable
+            return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise error("no_file", path=str(path), reason=exc.strerror or "error") from None
+
+
+def _load_file(path, sheet):
+    raw = _read_bytes(path)
+    kind = sniff(raw)
+    if kind == "xlsx":
+        rows, name, names = xlsx.read_sheet(path, sheet)
+        grid = grid_from_rows(rows, None)
+        if len(names) > 1:
+            grid.notes.append(f"sheet '{name}' read (of {', '.join(names)})")
+        return grid
+    if kind == "parquet":
+        return grid_from_frame(parquet.read_frame(path))
+    if kind == "json":
+        return _json_grid(raw)
+    if kind != "text":
+        raise XlgexError(f"xlgex: '{os.fspath(path) if not hasattr(path, 'name') else path.name}' "
+                         f"looks like {kind}; xlgex reads {ACCEPTED}")  # fmt: skip
+    rows, numbers, notes = text.read_rows(raw)
+    grid = grid_from_rows(rows, numbers)
+    grid.notes.extend(notes)
+    if rows and rows[0] and rows[0][0].lstrip("\ufeff").startswith("Stock quote and option quote"):
+        grid.hint = ("this looks like a thinkorswim export: add 'Open Int' and 'Impl Vol' (or "
+                     "'Gamma') to the option chain layout before exporting")  # fmt: skip
+    return grid
+
+
+_MAGIC = (
+    (b"PK\x03\x04", "xlsx"), (b"PAR1", "parquet"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook (save it as .xlsx or CSV)"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive (unpack it first)"),
+)  # fmt: skip
+
+
+def sniff(raw: bytes) -> str:
+    """``"xlsx"``, ``"parquet"``, ``"json"`` or ``"text"``; otherwise what the bytes look like."""
+    for magic, kind in _MAGIC:
+        if raw.startswith(magic):
+            return kind
+    if not raw.strip():
+        return "an empty file"
+    content, _ = text.decode(raw)
+    head = content.lstrip("\ufeff \t\r\n")[:200].lower()
+    if head.startswith(("{", "[")):
+        return "json"
+    if head.startswith(("<!doctype html", "<html", "<?xml", "<")):
+        return "a web page or XML document"
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in content[:4000])
+    if printable < 0.95 * min(len(content), 4000):
+        return "a binary file"
+    return "text"
+
+
+def _json_grid(raw: bytes):
+    content, _ = text.decode(raw)
+    try:
+        obj = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise XlgexError(f"xlgex: the file starts like JSON but is not valid JSON "
+                         f"(line {exc.lineno}: {exc.msg})") from None  # fmt: skip
+    if cboe_json.is_cboe(obj):
+        frame, found, notes = cboe_json.frame(obj)
+    elif schwab_json.is_schwab(obj):
+        frame, found, notes = schwab_json.frame(obj)
+    else:
+        frame, found, notes = _records(obj), {}, []
+    grid = grid_from_frame(frame)
+    grid.found.update(found)
+    grid.notes.extend(notes)
+    if schwab_json.is_schwab(obj):
+        grid.iv_unit = "percent"
+    return grid
+
+
+def _records(obj) -> pd.DataFrame:
+    """A JSON table saved by pandas or a script: a list of row objects or columns of values."""
+    try:
+        if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
+            return pd.DataFrame(obj)
+        if isinstance(obj, dict) and obj and all(isinstance(v, (list, dict)) for v in obj.values()):
+            return pd.DataFrame(obj)
+    except ValueError:
+        pass
+    keys = ", ".join(list(obj)[:8]) if isinstance(obj, dict) else f"a list of {len(obj)} items"
+    raise XlgexError(f"xlgex: JSON holding {keys or 'nothing'} is not an option chain xlgex knows; "
+                     f"it reads {ACCEPTED}, or a JSON list of contract rows")  # fmt: skip

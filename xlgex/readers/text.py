@@ -1,0 +1,123 @@
+"""Delimited text files: encoding, delimiter and number format sniffed once per file.
+
+* encoding: UTF-8 with or without BOM, UTF-16 (BOM, or the zero bytes of ASCII text in
+  UTF-16 without one), else Windows-1252;
+* delimiter: comma, semicolon or tab, whichever splits the lines into the most fields;
+* numbers: decimal point with optional comma thousands (``4,500.53``), or, when the file's
+  numbers say so, decimal comma with optional dot thousands (``4.500,53``). The whole file
+  is judged by counting the unambiguous numbers of each kind, never cell by cell;
+* ``--`` and ``<empty>`` (broker placeholders for "no value") are blank cells;
+* a file that ends in the middle of a row (a cut download) is refused, naming the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+
+from ..errors import ChainError, error
+
+__all__ = ["decode", "read_rows"]
+
+_DELIMITERS = (",", ";", "\t")
+_SAMPLE_LINES = 200
+_PLACEHOLDERS = frozenset({"--", "<empty>"})
+_COMMA_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d*,\d{1,2}|\d*,\d{4,}|\d{4,},\d+|0,\d+)")
+_POINT_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d*\.\d{1,2}|\d*\.\d{4,}|\d{4,}\.\d+|0\.\d+)")
+_EUROPEAN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_DATE_TIME_TEXT = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}")  # 18.12.2026 stays a date
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The text and the name of its encoding."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "UTF-16"
+    head = raw[:4000]
+    if len(head) >= 4 and head.count(b"\x00") * 3 > len(head):  # ASCII text in UTF-16, no BOM
+        odd_zeros = head[1::2].count(b"\x00") > head[0::2].count(b"\x00")
+        return raw.decode("utf-16-le" if odd_zeros else "utf-16-be"), "UTF-16"
+    try:
+        bom = raw.startswith(b"\xef\xbb\xbf")
+        return raw.decode("utf-8-sig"), "UTF-8 with BOM" if bom else "UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "Windows-1252"
+
+
+def _delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines()[:_SAMPLE_LINES] if line.strip()]
+
+    def spread(delim: str) -> tuple:
+        widths = sorted(len(r) for r in csv.reader(lines, delimiter=delim))
+        return widths[len(widths) // 2] if widths else 0, widths[-1] if widths else 0
+
+    return max(_DELIMITERS, key=spread)  # ties keep the comma
+
+
+def _decimal_comma(rows) -> bool:
+    votes = Counter()
+    for row in rows[: _SAMPLE_LINES * 5]:
+        for cell in row:
+            cell = cell.strip()
+            if _COMMA_DECIMAL.fullmatch(cell):
+                votes["comma"] += 1
+            elif _POINT_DECIMAL.fullmatch(cell):
+                votes["point"] += 1
+    return votes["comma"] > votes["point"]
+
+
+_LABELLED = re.compile(r"([A-Za-z][A-Za-z ]*:\s*)(.*)")  # "Last: 4.500,53" in a preamble
+
+
+def _european(cell: str) -> str:
+    text = cell.strip()
+    if _EUROPEAN_NUMBER.fullmatch(text) and not _DATE_TIME_TEXT.fullmatch(text):
+        return text.replace(".", "").replace(",", ".")
+    if (m := _LABELLED.fullmatch(text)) and _EUROPEAN_NUMBER.fullmatch(m[2]):
+        return m[1] + m[2].replace(".", "").replace(",", ".")
+    return cell
+
+
+def read_rows(raw: bytes) -> tuple[list, list, list]:
+    """Rows of a delimited text file (lists of str), the line number where each starts, and
+    notes on what was sniffed."""
+    text, encoding = decode(raw)
+    delim = _delimiter(text)
+    rows, numbers = _split(text, delim)
+    notes = []
+    if encoding not in ("UTF-8", "UTF-8 with BOM") or delim != ",":
+        shown = {",": "comma", ";": "semicolon", "\t": "tab"}[delim]
+        notes.append(f"text file read as {encoding}, {shown}-separated")
+    if _decimal_comma(rows):
+        rows = [[_european(c) for c in row] for row in rows]
+        notes.append("numbers read with decimal commas and '.' thousands (the file's convention)")
+    rows = [[("" if c.strip() in _PLACEHOLDERS else c) for c in row] for row in rows]
+    _check_cut(text, rows, numbers)
+    return rows, numbers, notes
+
+
+def _split(text: str, delim: str) -> tuple[list, list]:
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    if len(rows) == len(text.splitlines()):  # one line per row: row i is line i + 1
+        return rows, list(range(1, len(rows) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)  # quoted line breaks
+    rows, numbers, line = [], [], 0
+    for row in reader:
+        rows.append(row)
+        numbers.append(line + 1)
+        line = reader.line_num
+    return rows, numbers
+
+
+def _check_cut(text: str, rows: list, numbers: list) -> None:
+    """A file cut mid-row: no final line break, and the last row short of fields (or any
+    CBOE download, which always ends with a line break)."""
+    if not rows or text.endswith(("\n", "\r")) or not any(c.strip() for c in rows[-1]):
+        return
+    widths = Counter(len(r) for r in rows if len(r) > 1)
+    usual = widths.most_common(1)[0][0] if widths else 0
+    cboe = any({"Calls", "Puts"} <= {c.strip() for c in r} for r in rows[:_SAMPLE_LINES])
+    if len(rows[-1]) < usual or cboe:
+        what = f"{len(rows[-1])} of {usual} fields" if len(rows[-1]) < usual else "no line break"
+        raise ChainError(str(error("cut_row", row=numbers[-1], what=what)))

@@ -1,0 +1,49 @@
+""".xlsx/.xlsm workbooks, read with openpyxl in read-only mode (stored cell values)."""
+
+from __future__ import annotations
+
+from ..errors import XlgexError
+
+__all__ = ["read_sheet"]
+
+
+def read_sheet(path, sheet=None) -> tuple[list, str, list]:
+    """Rows of one sheet (tuples of cell values), the sheet name and the workbook's sheet names.
+
+    ``sheet`` is a name or a 1-based position; by default the first sheet whose rows name a
+    strike or option-symbol column (the first sheet if none does).
+    """
+    try:
+        from openpyxl import load_workbook
+    except ImportError:  # pragma: no cover - openpyxl is installed with pandas' Excel support
+        raise XlgexError("xlgex: reading .xlsx needs openpyxl: pip install openpyxl") from None
+    from .table import looks_like_header
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a damaged workbook
+        raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {exc}") from None
+    try:
+        names = book.sheetnames
+        if sheet not in (None, ""):
+            name = _pick(names, sheet)
+            return [list(r) for r in book[name].iter_rows(values_only=True)], name, names
+        first = None
+        for name in names:
+            rows = [list(r) for r in book[name].iter_rows(values_only=True)]
+            first = first or (rows, name, names)
+            if any(looks_like_header(r) for r in rows[:50]):
+                return rows, name, names
+        return first
+    finally:
+        book.close()
+
+
+def _pick(names: list, sheet) -> str:
+    if isinstance(sheet, (int, float)) and not isinstance(sheet, bool) and 1 <= sheet <= len(names):
+        return names[int(sheet) - 1]
+    wanted = str(sheet).strip().lower()
+    for name in names:
+        if name.strip().lower() == wanted:
+            return name
+    raise XlgexError(f"xlgex: no sheet '{sheet}' in the workbook; its sheets: {', '.join(names)}")

@@ -1,12 +1,15 @@
 """xlgex.hedging: the seed walkthroughs, bands, rounding, bad input and rehedge ladders."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.integrate import quad
+from scipy.stats import norm
 
 import xlgex
 from xlgex.core.greeks import greeks
@@ -201,7 +204,9 @@ class TestRounding:
 
 # --------------------------------------------------------------------------- repricing
 
-TERMS = {"spot": 5875.0, "strike": 5700.0, "t_years": 3 / 365, "vol": 0.18, "is_call": "P"}
+# On SPX the underlying is the index: ES with a spot needs the index level, the same number.
+TERMS = {"spot": 5875.0, "strike": 5700.0, "t_years": 3 / 365, "vol": 0.18, "is_call": "P",
+         "index_level": 5875.0}
 
 
 class TestRepricing:
@@ -521,3 +526,160 @@ def test_ladder_signature_worked():
     long = hedge_ladder(10, path=path, delta=0.5, gamma=0.02)["trade"].tolist()[1:]
     assert short == [20.0, 20.0, -20.0, -20.0, -20.0]
     assert long == [-20.0, -20.0, 20.0, 20.0, 20.0]
+
+
+# --------------------------------------------------------------------------- notional hedges
+
+
+class TestIndexFuturesByNotional:
+    """ES = $50 x S&P 500, MES = $5 x S&P 500; on SPY one ES is about 500 shares."""
+
+    def test_spy_dealer_hedges_seven_es(self):
+        # 3,500 shares x $445 = $1,557,500 of SPY; one ES is 50 x 4,450 = $222,500: 7 ES.
+        expected = Fraction(3500 * 445, 50 * 4450)
+        assert expected == 7
+        out = hedge_trade(-100, 0.35, hedge="ES", spot=445, index_level=4450)
+        assert out["trade"] == float(expected) and out["units_per_hedge"] == pytest.approx(500.0)
+        assert "notional" in out["hedge_rule"]
+        assert hedge_trade(-100, 0.35, hedge="MES", spot=445, index_level=4450)["trade"] == 70.0
+
+    def test_spx_keeps_the_index_rule(self):
+        # SPX: spot is the index level, so both ways agree: 5,000 index units = 100 ES.
+        plain = hedge_trade(-200, -0.25, hedge="ES")
+        same = hedge_trade(-200, -0.25, hedge="ES", spot=5700, index_level=5700)
+        assert plain["trade"] == same["trade"] == -100.0
+
+    @pytest.mark.parametrize("given", [{"spot": 445.0}, {"index_level": 4450.0}])
+    def test_half_the_notional_is_refused_naming_both(self, given):
+        with pytest.raises(HedgeError, match=r"give spot .* and index_level"):
+            hedge_trade(-100, 0.35, hedge="ES", **given)
+        with pytest.raises(HedgeError, match=r"give spot .* and index_level"):
+            hedge_ladder(-100, path=[445, 446], delta=0.35, gamma=0.05, hedge="MES", **given)
+
+    def test_ladder_in_es_on_spy(self):
+        path = [445.0, 447.0, 449.0, 452.0, 446.0]
+        ladder = hedge_ladder(-1000, path=path, delta=0.35, gamma=0.05, hedge="ES", spot=445,
+                              index_level=4450)  # fmt: skip
+        # independent: the dealer's share delta, in ES of 500 shares, rounded half away
+        held = 0
+        for row, spot in zip(ladder.itertuples(), path, strict=True):
+            shares = -1000 * min(1.0, 0.35 + 0.05 * (spot - 445)) * 100
+            target = -Fraction(shares).limit_denominator(10**6) / 500
+            whole = int(abs(target) + Fraction(1, 2)) * (1 if target >= 0 else -1)
+            assert row.trade == whole - held
+            held = whole
+        # the hedge P&L is in dollars: ES x $50 x index move (the index moves 10x SPY)
+        d_index = np.diff(path) * 10
+        expected = np.cumsum(ladder["hedge_held"].to_numpy()[:-1] * 50 * d_index)
+        np.testing.assert_allclose(ladder["hedge_pnl_cum"].to_numpy()[1:], expected, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- band residue
+
+
+def test_ladder_band_ignores_float_residue():
+    # The SPY band ladder: short 100 calls, delta 0.35 + 0.05 x (spot - 445), band 1,000.
+    # At 443 the delta is 0.25 exactly, the net delta exactly 1,000: inside the band. The
+    # same steps in exact rational arithmetic are the independent reference.
+    path = [445.0, 445.5, 446.0, 446.5, 447.0, 447.5, 448.0, 447.0, 446.0, 445.5, 445.0,
+            444.0, 443.0, 442.0]
+    ladder = hedge_ladder(-100, path=path, delta=0.35, gamma=0.05, band=1000.0)
+    held, trades = Fraction(0), []
+    for spot in path:
+        delta = Fraction(35, 100) + Fraction(5, 100) * (Fraction(spot) - 445)
+        position = -100 * delta * 100
+        net = position + held
+        trade = Fraction(0)
+        if abs(net) > 1000:
+            target = -position
+            trade = Fraction(int(abs(target) + Fraction(1, 2)) * (1 if target >= 0 else -1)) - held
+        held += trade
+        trades.append(trade)
+    assert ladder["trade"].tolist() == [float(t) for t in trades]
+    at_443 = ladder.set_index("spot").loc[443.0]
+    assert at_443["option_delta"] != 0.25 and not at_443["band_triggered"]
+    assert ladder["hedge_held"].iloc[-1] == float(held) == 2000.0
+
+
+# --------------------------------------------------------------------------- theta, option P&L
+
+
+def _bs_call_put(spot, strike, t_years, vol, is_call):
+    """Black-Scholes price and theta with r = q = 0 (Hull), written independently."""
+    d1 = (math.log(spot / strike) + 0.5 * vol**2 * t_years) / (vol * math.sqrt(t_years))
+    d2 = d1 - vol * math.sqrt(t_years)
+    call = spot * norm.cdf(d1) - strike * norm.cdf(d2)
+    price = call if is_call else call - spot + strike
+    theta = -spot * norm.pdf(d1) * vol / (2 * math.sqrt(t_years))  # per year, calls and puts
+    return price, theta
+
+
+class TestThetaAndOptionPnl:
+    def test_full_repricing_by_hand(self):
+        path, strike, t0, vol, hours = [100.0, 102.0, 99.0], 100.0, 30 / 365, 0.25, 24.0
+        ladder = hedge_ladder(-10, path=path, strike=strike, t_years=t0, vol=vol, is_call=True,
+                              hours_per_step=hours)  # fmt: skip
+        t = [t0 - i * hours / (365 * 24) for i in range(3)]
+        ref = [_bs_call_put(s, strike, ti, vol, True) for s, ti in zip(path, t, strict=True)]
+        np.testing.assert_allclose(ladder["option_theta"], [r[1] for r in ref], rtol=1e-9)
+        option_pnl = [(r[0] - ref[0][0]) * -10 * 100 for r in ref]
+        np.testing.assert_allclose(ladder["option_pnl_cum"], option_pnl, rtol=1e-9, atol=1e-9)
+        dt = hours / (365 * 24)
+        theta_pnl = np.cumsum([0.0] + [ref[i][1] * dt * -10 * 100 for i in range(2)])
+        np.testing.assert_allclose(ladder["theta_pnl_cum"], theta_pnl, rtol=1e-9)
+        breakeven = [0.0] + [vol * s * math.sqrt(dt) for s in path[:-1]]
+        np.testing.assert_allclose(ladder["breakeven_move"], breakeven, rtol=1e-12)
+
+    @pytest.mark.parametrize("contracts", [-5, 5])
+    def test_breakeven_move_cancels_gamma_and_theta(self, contracts):
+        # "Gamma — the second derivative": a hedged option breaks even when the squared
+        # return equals implied variance over the step, (dS/S)^2 = sigma^2 dt, i.e. a move
+        # of sigma S sqrt(dt); with r = q = 0, theta = -1/2 sigma^2 S^2 gamma exactly.
+        spot, vol, hours = 5000.0, 0.16, 6.5
+        move = vol * spot * math.sqrt(hours / (365 * 24))
+        ladder = hedge_ladder(contracts, path=[spot, spot + move], strike=5000.0,
+                              t_years=10 / 365, vol=vol, is_call=False, hours_per_step=hours)
+        gamma_pnl, theta_pnl = ladder["gamma_pnl_cum"].iloc[1], ladder["theta_pnl_cum"].iloc[1]
+        assert ladder["breakeven_move"].iloc[1] == pytest.approx(move, rel=1e-12)
+        assert gamma_pnl + theta_pnl == pytest.approx(0.0, abs=1e-9 * abs(gamma_pnl))
+        assert np.sign(gamma_pnl) == np.sign(contracts)  # long gamma earns from the move
+        bigger = hedge_ladder(contracts, path=[spot, spot + 2 * move], strike=5000.0,
+                              t_years=10 / 365, vol=vol, is_call=False, hours_per_step=hours)
+        net = bigger["gamma_pnl_cum"].iloc[1] + bigger["theta_pnl_cum"].iloc[1]
+        assert np.sign(net) == np.sign(contracts)  # realized beats implied: long gamma wins
+
+    def test_hedged_book_earns_gamma_plus_theta_over_small_steps(self):
+        rng = np.random.default_rng(4)
+        path = 100.0 * np.exp(np.cumsum(np.r_[0.0, rng.normal(0, 0.002, 200)]))
+        ladder = hedge_ladder(-50, path=path, strike=100.0, t_years=0.25, vol=0.2, is_call=True,
+                              hours_per_step=1.0, whole_units=False)  # fmt: skip
+        book = ladder["option_pnl_cum"] + ladder["hedge_pnl_cum"]
+        seed = ladder["gamma_pnl_cum"] + ladder["theta_pnl_cum"]
+        assert abs(book.iloc[-1] - seed.iloc[-1]) < 0.05 * abs(ladder["theta_pnl_cum"].iloc[-1])
+
+    def test_linear_mode_option_value_is_the_integral_of_delta(self):
+        path = [100.0, 110.0, 130.0, 95.0, 60.0]
+        delta0, gamma = 0.4, 0.02
+        ladder = hedge_ladder(3, path=path, delta=delta0, gamma=gamma)
+
+        def clipped(s):
+            return min(1.0, max(-1.0, delta0 + gamma * (s - 100.0)))
+
+        expected = [3 * 100 * quad(clipped, 100.0, s, points=[70.0, 130.0])[0] for s in path]
+        np.testing.assert_allclose(ladder["option_pnl_cum"], expected, rtol=1e-9, atol=1e-9)
+        assert (ladder["theta_pnl_cum"] == 0).all() and (ladder["breakeven_move"] == 0).all()
+
+
+def test_worksheet_functions_size_es_by_notional():
+    # Through xlwings' own UDF call path, as Excel calls HEDGE_TRADE and HEDGE_LADDER.
+    from .xlharness import MISSING, UDFHarness
+
+    with UDFHarness("xlgex.udfs") as xl:
+        args = (-100.0, 0.35, 100.0, "ES") + (MISSING,) * 6
+        assert xl.call("HEDGE_TRADE", *args, 445.0, 4450.0) == 7.0
+        refused = xl.call("HEDGE_TRADE", *args, MISSING, 4450.0)
+        assert refused.startswith("xlgex: ES is sized by notional") and "index_level" in refused
+        path = ((445.0,), (447.0,))
+        ladder = xl.call("HEDGE_LADDER", -100.0, path, 0.35, 0.05, *(MISSING,) * 5, "ES",
+                         *(MISSING,) * 3, 445.0, 4450.0)  # fmt: skip
+        assert [row[4] for row in ladder[1:]] == [7.0, 2.0]  # 3,500 then 4,500 shares: 7, 9 ES

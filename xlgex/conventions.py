@@ -41,6 +41,8 @@ __all__ = [
     "GEX_UNITS",
     "DEFAULT_GEX_UNIT",
     "HEDGE_INSTRUMENTS",
+    "INDEX_FUTURES",
+    "BAND_REL_TOL",
 ]
 
 CONTRACT_MULTIPLIER = 100.0
@@ -56,7 +58,18 @@ MES_POINT_VALUE = 5.0
 """Micro E-mini S&P 500 future: $ per index point."""
 
 HEDGE_INSTRUMENTS = {"shares": 1.0, "ES": ES_POINT_VALUE, "MES": MES_POINT_VALUE}
-"""Underlying units per hedge unit for the named hedge instruments."""
+"""Underlying units per hedge unit for the named hedge instruments, on SPX (the index itself).
+ES and MES are sized by notional on any other underlying: see :data:`INDEX_FUTURES`."""
+
+INDEX_FUTURES = {"ES": ES_POINT_VALUE, "MES": MES_POINT_VALUE}
+"""S&P 500 index futures, $ per index point. One future covers ``point_value x index_level``
+dollars, i.e. ``point_value x index_level / spot`` units of an underlying priced at ``spot``
+(SPY at 445 with the index at 4,450: 500 shares per ES). On SPX, spot = index level."""
+
+BAND_REL_TOL = 1e-9
+"""Relative tolerance of every hedge band: trade only when ``|net delta| > band x (1 + 1e-9)``,
+so float residue (a net delta of 1000.0000000000005 against a band of 1,000) never decides a
+trade. The templates' plain-Excel twins use the same rule: ``ABS(x) > band*(1+1E-9)``."""
 
 NEW_YORK = ZoneInfo("America/New_York")
 """Naive datetimes anywhere in xlgex mean New York wall-clock time."""

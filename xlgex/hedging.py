@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .conventions import CONTRACT_MULTIPLIER, DAYS_PER_YEAR, HEDGE_INSTRUMENTS
+from .conventions import CONTRACT_MULTIPLIER, DAYS_PER_YEAR, HEDGE_INSTRUMENTS, INDEX_FUTURES
 from .core import hedge as core
 from .core.greeks import greeks
 from .errors import HedgeError, error
@@ -52,6 +52,10 @@ LADDER_COLUMNS = (
     "residual_delta",
     "hedge_pnl_cum",
     "gamma_pnl_cum",
+    "option_theta",
+    "theta_pnl_cum",
+    "option_pnl_cum",
+    "breakeven_move",
 )
 """Columns of the :func:`hedge_ladder` frame, in order."""
 
@@ -136,6 +140,27 @@ def _terms(**given) -> dict | None:
     return terms
 
 
+def _hedge_units(hedge, spot, index_level) -> tuple[float, str]:
+    """Underlying units per hedge unit, and the rule used in one line.
+
+    ES and MES: with ``spot`` and ``index_level`` by notional; with neither, the underlying
+    is the S&P 500 index itself (SPX); with only one of them, an error naming both.
+    """
+    if not (isinstance(hedge, str) and hedge.strip().upper() in INDEX_FUTURES):
+        units = core.units_per_hedge(hedge)
+        return units, f"{units:g} underlying units per hedge unit"
+    name = hedge.strip().upper()
+    point = INDEX_FUTURES[name]
+    if spot is None and index_level is None:
+        return core.units_per_hedge(name), f"{name} = ${point:g} x SPX point: {point:g} index units"
+    if spot is None or index_level is None:
+        raise error("hedge_notional", hedge=name, cls=HedgeError)
+    spot, level = _positive(spot, "spot"), _positive(index_level, "index_level")
+    units = core.units_per_hedge(name, spot, level)
+    return units, (f"{name} by notional: ${point:g} x index {level:,.2f} / spot {spot:,.2f} "
+                   f"= {units:,.6g} units")  # fmt: skip
+
+
 def _spot_path(path, moves, spot0) -> np.ndarray:
     """Spot levels of the ladder, step 0 first, as a 1-D float array."""
     if path is not None and moves is not None:
@@ -180,6 +205,23 @@ def _vector(values, what: str) -> np.ndarray:
     return array
 
 
+def _clipped_linear_value(raw, delta0, gamma, moves) -> np.ndarray:
+    r"""Option value change, per option, when delta is :math:`\operatorname{clip}(u, -1, 1)`
+    with :math:`u = \Delta_0 + \Gamma\,dS`: the integral of that delta over spot.
+
+    With :math:`H(u) = u^2/2` for :math:`|u| \le 1` and :math:`|u| - 1/2` beyond,
+    :math:`dV = (H(u) - H(\Delta_0)) / \Gamma`; for :math:`\Gamma = 0` it is
+    :math:`\Delta_0\,dS`.
+    """
+    if gamma == 0.0:
+        return delta0 * moves
+
+    def huber(u):
+        return np.where(np.abs(u) <= 1.0, 0.5 * u * u, np.abs(u) - 0.5)
+
+    return (huber(raw) - huber(delta0)) / gamma
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -202,6 +244,7 @@ def hedge_trade(
     rate=0.0,
     div_yield=0.0,
     is_call=None,
+    index_level=None,
 ) -> dict:
     r"""The delta hedge a dealer trades now for one option position.
 
@@ -218,7 +261,10 @@ def hedge_trade(
         contract). > 0.
     hedge : {"shares", "ES", "MES"} or float, default "shares"
         Hedge instrument, case-insensitive, or a positive number of underlying units per
-        hedge unit. ``"ES"`` is 50 (one SPX contract delta unit of 100 = 2 ES), ``"MES"`` 5.
+        hedge unit. ``"ES"`` ($50 x S&P 500) and ``"MES"`` ($5 x S&P 500) are sized by
+        notional with ``spot`` and ``index_level``; with neither the underlying is SPX itself
+        (50 and 5 index units: one SPX contract delta unit of 100 = 2 ES); with only one of
+        them they are refused.
     current_hedge : float, default 0
         Hedge already held, hedge units (+ long, - short).
     gamma : float, optional
@@ -235,9 +281,11 @@ def hedge_trade(
         Part 4). 0 rehedges on any drift.
     whole_units : bool, default True
         Round the target to whole hedge units, halves away from zero.
-    spot, strike : float, optional
-        Option terms for full repricing: spot before the move and strike, same price
-        units, > 0.
+    spot : float, optional
+        The underlying's price before the move, > 0 (SPY 445): an option term for full
+        repricing, and the price that sizes ES/MES by notional.
+    strike : float, optional
+        Option term for full repricing, same price units as spot, > 0.
     t_years : float, optional
         ACT/365 year fraction to settlement, >= 0.
     vol : float, optional
@@ -246,12 +294,16 @@ def hedge_trade(
         Continuously compounded rate and dividend yield, decimals per year.
     is_call : bool or {"C", "P"}, optional
         Option type, needed with the other terms.
+    index_level : float, optional
+        S&P 500 index level (4,450), > 0, with ``spot`` for ES/MES on an underlying other
+        than SPX: futures = underlying units x spot / (point value x index_level).
 
     Returns
     -------
     dict
         ``hedge``             instrument name (or the number given);
         ``units_per_hedge``   underlying units per hedge unit;
+        ``hedge_rule``        how ``units_per_hedge`` was sized, one line;
         ``option_delta``      per-option delta used (after the move);
         ``delta_source``      ``"delta"``, ``"new_delta"``, ``"linear"`` or ``"repriced"``;
         ``position_delta``    ``contracts x option_delta x multiplier``, underlying units;
@@ -300,17 +352,25 @@ def hedge_trade(
     >>> hedge_trade(-200, -0.25, gamma=0.01, hedge="ES", current_hedge=-100,
     ...             spot_move=-1)["trade"]
     -4.0
+
+    The SPY dealer of the first example hedging in ES, SPY at 445 and the S&P 500 at 4,450:
+    3,500 shares x 445 / (50 x 4,450) = 7 ES.
+
+    >>> hedge_trade(-100, 0.35, hedge="ES", spot=445, index_level=4450)["trade"]
+    7.0
     """
     n = _contracts(contracts)
     mult = _positive(multiplier, "multiplier")
-    units = core.units_per_hedge(hedge)
+    units, rule = _hedge_units(hedge, spot, index_level)
     held = _finite(current_hedge, "current_hedge")
     move = _finite(spot_move, "spot_move")
     band = _non_negative(band, "band")
     delta = None if delta is None else _delta(delta, "delta")
     gamma = None if gamma is None else _non_negative(gamma, "gamma")
     new_delta = None if new_delta is None else _delta(new_delta, "new_delta")
-    terms = _terms(spot=spot, strike=strike, t_years=t_years, vol=vol, is_call=is_call)
+    others = (strike, t_years, vol, is_call)
+    terms = None if all(v is None for v in others) else _terms(
+        spot=spot, strike=strike, t_years=t_years, vol=vol, is_call=is_call)
     rate = _finite(rate, "rate")
     div_yield = _finite(div_yield, "div_yield")
 
@@ -348,6 +408,7 @@ def hedge_trade(
     return {
         "hedge": hedge,
         "units_per_hedge": units,
+        "hedge_rule": rule,
         "option_delta": option_delta,
         "delta_source": source,
         "position_delta": position,
@@ -381,6 +442,8 @@ def hedge_ladder(
     band=0.0,
     whole_units=True,
     hours_per_step=0.0,
+    spot=None,
+    index_level=None,
 ) -> pd.DataFrame:
     r"""Rehedge one option position step by step along a spot path.
 
@@ -418,6 +481,10 @@ def hedge_ladder(
         Underlying units per contract, > 0.
     hedge : {"shares", "ES", "MES"} or float, default "shares"
         Hedge instrument or underlying units per hedge unit (see :func:`hedge_trade`).
+    spot, index_level : float, optional
+        For ES/MES on an underlying other than SPX: its price and the S&P 500 level that
+        size one future by notional (see :func:`hedge_trade`). The ratio is held along the
+        path (the index moves in proportion to the underlying).
     band : float, default 0
         Tolerance band on the net delta before trading, underlying units, >= 0.
     whole_units : bool, default True
@@ -438,7 +505,11 @@ def hedge_ladder(
         ``trade`` (hedge units, + buy - sell); ``hedge_held`` (hedge units after the
         trade, held over the next step); ``residual_delta`` (underlying units after the
         trade); ``hedge_pnl_cum`` and ``gamma_pnl_cum`` ($ per 1.00 of spot units, i.e.
-        $ for shares and SPX index units, cumulative).
+        $ for shares and SPX index units, cumulative); ``option_theta`` (per option, d(price)/dt
+        per year at the step); ``theta_pnl_cum`` and ``option_pnl_cum`` ($, cumulative: time
+        decay and the option position's whole change in value); ``breakeven_move`` (spot
+        units: the move over the step just taken at which gamma and theta P&L cancel,
+        :math:`\sigma S_{i-1} \sqrt{dt}`; 0 at step 0 and when no time passes).
 
     Raises
     ------
@@ -464,11 +535,24 @@ def hedge_ladder(
 
     both cumulated from 0 at step 0. The gamma P&L is the second-order term of the
     hedged book's P&L ("Gamma — the second derivative"): negative for a short-gamma
-    book on every move, positive for a long one.
+    book on every move, positive for a long one. With :math:`dt_i` the year fraction the
+    step takes (``hours_per_step``, stopping at settlement):
+
+    .. math::
+        \text{theta P\&L}_i = \Theta_{i-1}\,dt_i\,n\,m,\qquad
+        \text{option P\&L}_i = (V_i - V_{i-1})\,n\,m,\qquad
+        \text{break-even move}_i = \sigma\,S_{i-1}\sqrt{dt_i}
+
+    Over a small step the hedged book earns option plus hedge P&L, close to gamma plus
+    theta P&L; with no rate or dividend :math:`\Theta = -\tfrac12\sigma^2S^2\Gamma`, so a
+    move of exactly the break-even size makes gamma and theta P&L cancel: a long,
+    hedged option earns when realized moves beat implied vol, a short one when they fall
+    short. In linear mode no time passes (theta 0, break-even 0) and the option value
+    follows the clipped linear delta exactly (its integral over spot).
     """
     n = _contracts(contracts)
     mult = _positive(multiplier, "multiplier")
-    units = core.units_per_hedge(hedge)
+    units = _hedge_units(hedge, spot, index_level)[0]
     band = _non_negative(band, "band")
     hours = _non_negative(hours_per_step, "hours_per_step")
     rate = _finite(rate, "rate")
@@ -484,7 +568,10 @@ def hedge_ladder(
         t_step = np.where(t_step < SETTLED_WITHIN_YEARS, 0.0, t_step)
         out = greeks(spots, terms["strike"], t_step, terms["vol"], rate, div_yield,
                      terms["is_call"])
-        deltas, gammas = out["delta"], out["gamma"]
+        deltas, gammas, thetas = out["delta"], out["gamma"], out["theta"]
+        values = out["price"] - out["price"][0]
+        dt_step = -np.diff(t_step)
+        breakeven = terms["vol"] * spots[:-1] * np.sqrt(dt_step)
     else:
         if delta is None or gamma is None:
             raise error("hedge_no_gamma", cls=HedgeError)
@@ -493,6 +580,9 @@ def hedge_ladder(
         raw = core.linear_delta(delta, gamma, spots - spots[0])
         deltas = np.clip(raw, -1.0, 1.0)
         gammas = np.where((raw > -1.0) & (raw < 1.0), gamma, 0.0)
+        values = _clipped_linear_value(raw, delta, gamma, spots - spots[0])
+        thetas = np.zeros(spots.size)
+        dt_step = breakeven = np.zeros(spots.size - 1)
 
     position = core.position_delta(n, deltas, mult)
     decisions = []
@@ -506,6 +596,7 @@ def hedge_ladder(
     d_spot = np.diff(spots)
     hedge_pnl = hedge_held[:-1] * d_spot * units
     gamma_pnl = 0.5 * gammas[:-1] * d_spot**2 * n * mult
+    theta_pnl = thetas[:-1] * dt_step * n * mult
     return pd.DataFrame(
         {
             "step": steps,
@@ -520,6 +611,10 @@ def hedge_ladder(
             "residual_delta": [float(d["residual_delta"]) for d in decisions],
             "hedge_pnl_cum": np.concatenate(([0.0], np.cumsum(hedge_pnl))),
             "gamma_pnl_cum": np.concatenate(([0.0], np.cumsum(gamma_pnl))),
+            "option_theta": thetas,
+            "theta_pnl_cum": np.concatenate(([0.0], np.cumsum(theta_pnl))),
+            "option_pnl_cum": values * n * mult,
+            "breakeven_move": np.concatenate(([0.0], breakeven)),
         },
         columns=list(LADDER_COLUMNS),
     )

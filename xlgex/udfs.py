@@ -35,7 +35,8 @@ __all__ = [
 
 ARG_DOCS = {
     "chain": "Option chain range incl. header row: long table or CBOE download",
-    "spot": "Underlying price (blank: from the chain)",
+    "spot": "Underlying price (blank: from the chain; ES/MES hedges: with index_level)",
+    "index_level": "S&P 500 level: sizes ES/MES by notional with spot (blank on SPX)",
     "asof": "As-of date-time, New York (blank: from the chain, else now)",
     "convention": "Dealer signs: calls_long_puts_short (default), calls_short_puts_long, "
     "all_short, signed",
@@ -250,7 +251,8 @@ def BS_GREEKS(spot, strike, t_years, vol, rate=None, div_yield=None, option_type
 
 @udf
 def HEDGE_TRADE(contracts, delta, multiplier=None, hedge=None, current_hedge=None, gamma=None,
-                spot_move=None, band=None, new_delta=None, details=None):  # fmt: skip
+                spot_move=None, band=None, new_delta=None, details=None, spot=None,
+                index_level=None):  # fmt: skip
     """Delta-hedge trade in hedge units (+ buy, - sell) to make the book delta-neutral."""
     result = hedge_trade(
         number(contracts, "contracts"), number(delta, "delta"),
@@ -258,13 +260,15 @@ def HEDGE_TRADE(contracts, delta, multiplier=None, hedge=None, current_hedge=Non
         current_hedge=number(current_hedge, "current_hedge", 0.0),
         gamma=number(gamma, "gamma"), spot_move=number(spot_move, "spot_move", 0.0),
         band=number(band, "band", 0.0), new_delta=number(new_delta, "new_delta"),
+        spot=number(spot, "spot"), index_level=number(index_level, "index_level"),
     )  # fmt: skip
     if not flag(details, "details"):
         return float(result["trade"])
     labels = {"trade": "trade", "target": "target hedge", "position_delta": "dealer delta",
               "option_delta": "option delta", "net_delta_before": "net delta before trade",
               "residual_delta": "residual delta", "triggered": "band triggered",
-              "units_per_hedge": "units per hedge", "hedge": "hedge"}  # fmt: skip
+              "units_per_hedge": "units per hedge", "hedge": "hedge",
+              "hedge_rule": "hedge sizing"}  # fmt: skip
     return pairs((label, result[key]) for key, label in labels.items())
 
 
@@ -278,7 +282,7 @@ def _hedge(value):
 @udf
 def HEDGE_LADDER(contracts, path, delta=None, gamma=None, strike=None, t_years=None, vol=None,
                  option_type=None, multiplier=None, hedge=None, band=None, rate=None,
-                 div_yield=None):  # fmt: skip
+                 div_yield=None, spot=None, index_level=None):  # fmt: skip
     """Rehedge ladder along a spot path: trades, hedge held, hedge and gamma P&L."""
     levels = [number(v, "path", positive=True) for v in (path or []) if v not in (None, "")]
     kind = text(option_type, "option_type", None, ("c", "p", "call", "put"))
@@ -289,7 +293,8 @@ def HEDGE_LADDER(contracts, path, delta=None, gamma=None, strike=None, t_years=N
         is_call=None if kind is None else kind in ("c", "call"),
         rate=number(rate, "rate", 0.0), div_yield=number(div_yield, "div_yield", 0.0),
         multiplier=number(multiplier, "multiplier", 100.0), hedge=_hedge(hedge),
-        band=number(band, "band", 0.0),
+        band=number(band, "band", 0.0), spot=number(spot, "spot"),
+        index_level=number(index_level, "index_level"),
     )  # fmt: skip
     columns = ["step", "spot", "option_delta", "position_delta", "trade", "hedge_held",
                "band_triggered", "hedge_pnl_cum", "gamma_pnl_cum"]  # fmt: skip

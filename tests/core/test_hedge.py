@@ -131,3 +131,22 @@ def test_core_imports_only_numpy_scipy_stdlib_and_xlgex_core():
                 assert node.module in {None, "greeks", "conventions", "errors"}, node.module
             else:
                 assert node.module.split(".")[0] in allowed, node.module
+
+
+class TestNotionalAndBand:
+    def test_index_future_by_notional(self):
+        # One ES = $50 x 4,450 = $222,500 = 500 SPY shares at $445; MES a tenth of that.
+        assert core.units_per_hedge("ES", 445.0, 4450.0) == pytest.approx(222_500 / 445)
+        assert core.units_per_hedge("mes", 445.0, 4450.0) == pytest.approx(22_250 / 445)
+        # On SPX the spot is the index level: the old rule, 50 index units per ES.
+        assert core.units_per_hedge("ES", 5700.0, 5700.0) == pytest.approx(50.0, rel=1e-15)
+
+    def test_band_ignores_float_residue(self):
+        # 0.35 + 0.05 x (443 - 445) is 0.24999999999999997 in floats; x -100 x 100 plus the
+        # 3,500 shares held is a net delta of 1000.0000000000005 against a band of 1,000.
+        net = -100 * (0.35 + 0.05 * (443.0 - 445.0)) * 100 + 3500.0
+        assert net == 1000.0000000000005
+        assert not core.band_triggered(net, 1000.0)
+        assert not core.band_triggered(-net, 1000.0)
+        assert core.band_triggered(1000.001, 1000.0)  # a real breach still trades
+        assert core.band_triggered(1e-12, 0.0)  # no band: any drift trades

@@ -115,26 +115,26 @@ failed:
     GEX_WALLS = Err.Description
 End Function
 
-Function HEDGE_LADDER(contracts, path, Optional delta, Optional gamma, Optional strike, Optional t_years, Optional vol, Optional option_type, Optional multiplier, Optional hedge, Optional band, Optional rate, Optional div_yield)
+Function HEDGE_LADDER(contracts, path, Optional delta, Optional gamma, Optional strike, Optional t_years, Optional vol, Optional option_type, Optional multiplier, Optional hedge, Optional band, Optional rate, Optional div_yield, Optional spot, Optional index_level)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        HEDGE_LADDER = XLPy.CallUDF("xlgex.udfs", "HEDGE_LADDER", Array(contracts, path, delta, gamma, strike, t_years, vol, option_type, multiplier, hedge, band, rate, div_yield), ThisWorkbook, Application.Caller)
+        HEDGE_LADDER = XLPy.CallUDF("xlgex.udfs", "HEDGE_LADDER", Array(contracts, path, delta, gamma, strike, t_years, vol, option_type, multiplier, hedge, band, rate, div_yield, spot, index_level), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        HEDGE_LADDER = XLPy.CallUDF("xlgex.udfs", "HEDGE_LADDER", Array(contracts, path, delta, gamma, strike, t_years, vol, option_type, multiplier, hedge, band, rate, div_yield))
+        HEDGE_LADDER = XLPy.CallUDF("xlgex.udfs", "HEDGE_LADDER", Array(contracts, path, delta, gamma, strike, t_years, vol, option_type, multiplier, hedge, band, rate, div_yield, spot, index_level))
         Exit Function
     #End If
 failed:
     HEDGE_LADDER = Err.Description
 End Function
 
-Function HEDGE_TRADE(contracts, delta, Optional multiplier, Optional hedge, Optional current_hedge, Optional gamma, Optional spot_move, Optional band, Optional new_delta, Optional details)
+Function HEDGE_TRADE(contracts, delta, Optional multiplier, Optional hedge, Optional current_hedge, Optional gamma, Optional spot_move, Optional band, Optional new_delta, Optional details, Optional spot, Optional index_level)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        HEDGE_TRADE = XLPy.CallUDF("xlgex.udfs", "HEDGE_TRADE", Array(contracts, delta, multiplier, hedge, current_hedge, gamma, spot_move, band, new_delta, details), ThisWorkbook, Application.Caller)
+        HEDGE_TRADE = XLPy.CallUDF("xlgex.udfs", "HEDGE_TRADE", Array(contracts, delta, multiplier, hedge, current_hedge, gamma, spot_move, band, new_delta, details, spot, index_level), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        HEDGE_TRADE = XLPy.CallUDF("xlgex.udfs", "HEDGE_TRADE", Array(contracts, delta, multiplier, hedge, current_hedge, gamma, spot_move, band, new_delta, details))
+        HEDGE_TRADE = XLPy.CallUDF("xlgex.udfs", "HEDGE_TRADE", Array(contracts, delta, multiplier, hedge, current_hedge, gamma, spot_move, band, new_delta, details, spot, index_level))
         Exit Function
     #End If
 failed:

@@ -18,11 +18,12 @@ import numbers
 
 import numpy as np
 
-from ..conventions import HEDGE_INSTRUMENTS
+from ..conventions import BAND_REL_TOL, HEDGE_INSTRUMENTS, INDEX_FUTURES
 from ..errors import HedgeError, error
 
 __all__ = [
     "units_per_hedge",
+    "index_future_units",
     "position_delta",
     "linear_delta",
     "neutral_target",
@@ -38,15 +39,50 @@ ROUND_DECIMALS = 9
 such as ``100.49999999999999`` (meant as 100.5) still rounds half away from zero."""
 
 
-def units_per_hedge(hedge) -> float:
+def index_future_units(point_value, spot=None, index_level=None):
+    r"""Underlying units one S&P 500 index future covers, sized by notional.
+
+    Parameters
+    ----------
+    point_value : array_like
+        $ per index point of the future (ES 50, MES 5).
+    spot : array_like, optional
+        Price of the option's underlying, $ per unit (SPY 445), > 0.
+    index_level : array_like, optional
+        S&P 500 index level (4,450), > 0.
+
+    Notes
+    -----
+    .. math:: u = \text{point value} \times I / S
+
+    One future is worth :math:`\text{point value} \times I` dollars; divided by the
+    underlying's price it is that many underlying units. Without ``spot`` and ``index_level``
+    the underlying is the index itself (SPX, :math:`S = I`): :math:`u` = point value, so one
+    SPX contract delta unit of 100 is 2 ES.
+
+    Examples
+    --------
+    >>> float(index_future_units(50.0, 445.0, 4450.0))  # SPY: 500 shares per ES
+    500.0
+    """
+    if spot is None and index_level is None:
+        return np.asarray(point_value, dtype=float)
+    return np.asarray(point_value, dtype=float) * index_level / spot
+
+
+def units_per_hedge(hedge, spot=None, index_level=None) -> float:
     """Underlying units covered by one hedge unit.
 
     Parameters
     ----------
     hedge : str or real number
         A name in :data:`xlgex.conventions.HEDGE_INSTRUMENTS`, case-insensitive
-        (``"shares"`` = 1, ``"ES"`` = 50, ``"MES"`` = 5 index units per contract), or a
-        positive finite number of underlying units per hedge unit.
+        (``"shares"`` = 1; ``"ES"``, ``"MES"``: S&P 500 futures, see
+        :func:`index_future_units`), or a positive finite number of underlying units per
+        hedge unit.
+    spot, index_level : float, optional
+        For ES and MES: the underlying's price and the S&P 500 level (both or neither;
+        neither means the underlying is SPX). Validated by :mod:`xlgex.hedging`.
 
     Returns
     -------
@@ -67,6 +103,9 @@ def units_per_hedge(hedge) -> float:
     """
     choices = ", ".join(HEDGE_INSTRUMENTS) + ", or a number > 0"
     if isinstance(hedge, str):
+        name = hedge.strip().upper()
+        if name in INDEX_FUTURES:
+            return float(index_future_units(INDEX_FUTURES[name], spot, index_level))
         units = _BY_NAME.get(hedge.strip().lower())
         if units is None:
             raise error("unknown_choice", what="hedge", value=hedge[:20], choices=choices,
@@ -148,8 +187,8 @@ def neutral_target(position_delta, units_per_hedge, whole_units=True):
     return round_half_away(target) if whole_units else target
 
 
-def band_triggered(net_delta, band):
-    r"""Whether the book's net delta is outside the tolerance band: :math:`|\Delta_{net}| > b`.
+def band_triggered(net_delta, band, rel_tol=BAND_REL_TOL):
+    r"""Whether the book's net delta is outside the tolerance band.
 
     Parameters
     ----------
@@ -157,8 +196,18 @@ def band_triggered(net_delta, band):
         Net delta of options plus hedge, underlying units.
     band : array_like
         Tolerance, underlying units, >= 0. Zero rehedges on any nonzero drift.
+    rel_tol : float, default :data:`xlgex.conventions.BAND_REL_TOL`
+        Relative tolerance, so float residue never decides a trade.
+
+    Notes
+    -----
+    .. math:: |\Delta_{net}| > b\,(1 + \text{rel\_tol})
+
+    A net delta of 1000.0000000000005 (0.24999999999999997 x 100 x 100 after float
+    arithmetic meant as 1,000) against a band of 1,000 does not trigger. The plain-Excel
+    twin is ``ABS(net) > band*(1+1E-9)``.
     """
-    return np.abs(net_delta) > band
+    return np.abs(net_delta) > np.asarray(band, dtype=float) * (1.0 + rel_tol)
 
 
 def rebalance(position_delta, current_hedge, units_per_hedge, band=0.0, whole_units=True):
@@ -183,7 +232,7 @@ def rebalance(position_delta, current_hedge, units_per_hedge, band=0.0, whole_un
     -------
     dict of str to ndarray
         ``net_delta_before``  options plus current hedge, underlying units;
-        ``triggered``         ``|net_delta_before| > band`` (bool);
+        ``triggered``         ``|net_delta_before| > band x (1 + BAND_REL_TOL)`` (bool);
         ``target``            neutral hedge position, hedge units (rounded if
         ``whole_units``), reported whether or not the band triggered;
         ``trade``             ``target - current_hedge`` when triggered, else 0, hedge units;
@@ -197,7 +246,7 @@ def rebalance(position_delta, current_hedge, units_per_hedge, band=0.0, whole_un
 
     .. math::
         N = D + h\,u,\qquad h^* = \operatorname{round}(-D/u),\qquad
-        \text{trade} = \begin{cases} h^* - h & |N| > b \\ 0 & \text{otherwise}\end{cases}
+        \text{trade} = \begin{cases} h^* - h & |N| > b\,(1 + 10^{-9}) \\ 0 & \text{otherwise}\end{cases}
 
     A triggered decision can still trade 0 when rounding leaves the hedge where it is.
     """

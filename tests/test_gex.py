@@ -352,3 +352,12 @@ def test_signed_positions_of_one_contract_add_up():
     one = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)], dealer_position=[-7.0])
     assert total_gex(two, convention="signed") == pytest.approx(total_gex(one, convention="signed"),
                                                                 rel=1e-15)
+
+
+def test_results_show_a_readable_unit():
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2), (95.0, "P", NEXT_WEEK, 30, 0.2)])
+    total = total_gex(chain)
+    assert "$ per 1% move" in repr(total) and "usd_per_1pct" not in repr(total)
+    assert "$ per 1.00 move" in repr(total_gex(chain, unit="usd_per_point"))
+    flip = xlgex.gamma_flip(chain)
+    assert "unit='spot units'" in repr(flip) and "usd_per_1pct" not in repr(flip)

@@ -21,6 +21,7 @@ _EXPORTS = {
     "gex_by_strike": "xlgex.gex",
     "gex_by_expiry": "xlgex.gex",
     "total_gex": "xlgex.gex",
+    "coverage": "xlgex.gex",
     "gex_walls": "xlgex.gex",
     "exposure_by_strike": "xlgex.gex",
     "gex_profile": "xlgex.flip",
@@ -34,6 +35,7 @@ _EXPORTS = {
     "XlgexError": "xlgex.errors",
     "ChainError": "xlgex.errors",
     "HedgeError": "xlgex.errors",
+    "NothingPricedError": "xlgex.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]

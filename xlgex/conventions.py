@@ -39,6 +39,7 @@ __all__ = [
     "CONVENTIONS",
     "DEFAULT_CONVENTION",
     "GEX_UNITS",
+    "GEX_UNIT_WORDS",
     "DEFAULT_GEX_UNIT",
     "HEDGE_INSTRUMENTS",
     "INDEX_FUTURES",
@@ -105,5 +106,12 @@ GEX_UNITS = {
     "shares_per_usd": "units of underlying traded per 1.00 move: gamma x contracts x multiplier",
 }
 """Units GEX can be reported in."""
+
+GEX_UNIT_WORDS = {
+    "usd_per_1pct": "$ per 1% move",
+    "usd_per_point": "$ per 1.00 move",
+    "shares_per_usd": "units of underlying per 1.00 move",
+}
+"""The GEX units in the few words a label or a ``repr`` shows."""
 
 DEFAULT_GEX_UNIT = "usd_per_1pct"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .conventions import GEX_UNIT_WORDS
+
 __all__ = ["Figure"]
 
 
@@ -15,6 +17,8 @@ class Figure(float):
     >>> total = Figure(1.5e9, convention="calls_long_puts_short", unit="usd_per_1pct")
     >>> total.convention
     'calls_long_puts_short'
+    >>> total
+    Figure(1500000000.0, unit='$ per 1% move', convention='calls_long_puts_short')
     """
 
     def __new__(cls, value, **info):
@@ -31,9 +35,22 @@ class Figure(float):
     def __reduce__(self):
         return (_make_figure, (float(self), self.info))
 
+    @property
+    def unit_text(self) -> str:
+        """The figure's unit in words: ``info["value_unit"]`` when the producer set one, spot
+        units for a flip (a level, not an exposure), else the GEX unit ("$ per 1% move")."""
+        if "value_unit" in self.info:
+            return str(self.info["value_unit"])
+        if "crossings" in self.info:
+            return "spot units"
+        unit = self.info.get("unit")
+        return GEX_UNIT_WORDS.get(unit, str(unit or ""))
+
     def __repr__(self) -> str:
-        keys = ", ".join(f"{k}={v!r}" for k, v in self.info.items() if k in ("convention", "unit"))
-        return f"Figure({float(self)!r}{', ' + keys if keys else ''})"
+        unit = self.unit_text
+        parts = [repr(float(self))] + ([f"unit={unit!r}"] if unit else [])
+        parts += [f"{k}={v!r}" for k, v in self.info.items() if k == "convention"]
+        return f"Figure({', '.join(parts)})"
 
 
 def _make_figure(value, info):

@@ -32,6 +32,7 @@ _EXPORTS = {
     "hedge_trade": "xlgex.hedging",
     "hedge_ladder": "xlgex.hedging",
     "sample_chain": "xlgex.sample",
+    "history": "xlgex.history",
     "XlgexError": "xlgex.errors",
     "ChainError": "xlgex.errors",
     "HedgeError": "xlgex.errors",

@@ -163,6 +163,10 @@ def main(argv=None) -> int:
     books.add_argument("--out", default="workbooks", help="folder (default: workbooks)")
     books.set_defaults(run=_workbooks)
 
+    from .history.command import add_parser as add_history_parser
+
+    add_history_parser(sub)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)

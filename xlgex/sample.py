@@ -83,6 +83,8 @@ __all__ = [
     "SAMPLE_PATH",
     "sample_chain",
     "load_sample",
+    "sample_snapshots",
+    "SERIES_VOLS",
 ]
 
 SAMPLE_SPOT = 5900.0
@@ -518,3 +520,75 @@ def _open_interest(rng, strike, log_m, is_call, t_years, atm, weight, spot):
     noise = rng.lognormal(0.0, _NOISE_SIGMA, size=strike.size)
     mean = _OI_PEAK * weight * profile * boost * noise
     return rng.poisson(mean).astype(np.int64)
+
+
+# -- a SYNTHETIC snapshot series: a spot path and the chain along it ------------------------
+SERIES_VOLS = (0.10, 0.30)
+"""Annualised vol of the synthetic spot path while dealers are long and short gamma."""
+
+
+def _snapshot_times(start: dt.datetime, n_snapshots: int, per_day: int) -> list:
+    """``per_day`` evenly spaced New York times per NYSE business day from ``start``."""
+    start = to_new_york(start).replace(second=0, microsecond=0)
+    holidays = _nyse_holidays(start.year, start.year + 1 + n_snapshots // (200 * per_day))
+    clocks = ([start.timetz().replace(tzinfo=None)] if per_day == 1 else
+              [(dt.datetime(2000, 1, 1, 9, 30) + dt.timedelta(minutes=390 * (j + 1) // (per_day + 1))).time()
+               for j in range(per_day)])  # fmt: skip
+    times, day = [], start.date()
+    while len(times) < n_snapshots:
+        if np.is_busday(np.datetime64(day, "D"), holidays=holidays):
+            times += [to_new_york(dt.datetime.combine(day, c)) for c in clocks
+                      if to_new_york(dt.datetime.combine(day, c)) >= start]  # fmt: skip
+        day += dt.timedelta(days=1)
+    return times[:n_snapshots]
+
+
+def sample_snapshots(n_snapshots: int = 20, n_contracts: int | None = None, *, seed: int = SAMPLE_SEED,
+                     spot: float = SAMPLE_SPOT, start: dt.datetime = SAMPLE_ASOF, per_day: int = 1,
+                     vols=SERIES_VOLS, path=None):  # fmt: skip
+    """Yield a SYNTHETIC series of chains along a simulated spot path (not market data).
+
+    The open interest is the book of ``sample_chain(n_contracts, seed=seed, spot=spot,
+    asof=start)``, held fixed; at each snapshot the contracts still live are re-priced at the
+    path's spot (IV from the sample's smile at the new moneyness and time, gamma from
+    :func:`~xlgex.core.greeks.bs_gamma`). Snapshots fall ``per_day`` times per NYSE business
+    day (at ``start``'s clock when 1, else evenly between 09:30 and 16:00). Between snapshots
+    spot moves lognormally with vol ``vols[0]`` while dealers are long gamma (calls long,
+    puts short; net GEX > 0 at the last snapshot) and ``vols[1]`` while short, so the series
+    is *built* to show the dampening/amplifying pattern; it demonstrates the move study and
+    proves nothing about markets. ``path`` gives the spots explicitly instead.
+
+    Yields
+    ------
+    pandas.DataFrame
+        One chain per snapshot, columns :data:`SAMPLE_COLUMNS`.
+    """
+    book = sample_chain(n_contracts, seed=seed, spot=spot, asof=start)
+    strike = book["Strike"].to_numpy(dtype=float)
+    sign = np.where(book["Type"].to_numpy() == "C", 1.0, -1.0)
+    oi = book["Open Interest"].to_numpy(dtype=float)
+    expiry = book["Expiration"].to_numpy().astype("datetime64[D]")
+    am = book["Root"].to_numpy() == "SPX"
+    settle = np.array([epoch_minutes(dt.datetime.combine(d, AM_SETTLEMENT if a else PM_SETTLEMENT))
+                       for d, a in zip(expiry.tolist(), am, strict=True)], dtype=np.int64)  # fmt: skip
+    rng = np.random.default_rng(seed + 1)
+    times = _snapshot_times(start, n_snapshots, per_day)
+    level, previous = float(spot), None
+    for k, when in enumerate(times):
+        now = epoch_minutes(when)
+        if path is not None:
+            level = float(path[k])
+        elif previous is not None:
+            years = (now - previous[0]) / MINUTES_PER_YEAR
+            vol = vols[0] if previous[1] > 0 else vols[1]
+            level *= float(np.exp(vol * np.sqrt(years) * rng.standard_normal() - 0.5 * vol * vol * years))
+        level = round(level, 2)
+        live = settle > now
+        t_years = (settle[live] - now) / MINUTES_PER_YEAR
+        iv = np.round(_smile(np.log(strike[live] / level), t_years, _atm_vol(t_years)), _IV_DECIMALS)
+        gamma = bs_gamma(level, strike[live], t_years, iv)
+        previous = (now, float(np.sum(gamma * sign[live] * oi[live])))
+        frame = book.loc[live].reset_index(drop=True)
+        frame["IV"], frame["Gamma"], frame["Underlying Price"] = iv, gamma, level
+        frame["Quote Time"] = when.strftime("%Y-%m-%d %H:%M")
+        yield frame

@@ -1,0 +1,64 @@
+"""The ``xlgex history SOURCES... -o OUT`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..conventions import CONVENTIONS, DEFAULT_CONVENTION
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub) -> None:
+    """Add the ``history`` subcommand to an argparse subparsers object."""
+    p = sub.add_parser("history", help="GEX, flip and regime of every snapshot in folders, globs, files",
+                       description="One row per snapshot (quote time, underlying, spot, total GEX, "
+                                   "0DTE share, flip, walls, regime) and the move study, written "
+                                   "to OUT.")  # fmt: skip
+    p.add_argument("sources", nargs="+", help="folders, glob patterns ('data/**/*.csv') or files; a long "
+                   "table with a quote-time column may hold many snapshots (CSV or Parquet)")  # fmt: skip
+    p.add_argument("-o", "--output", required=True, help="the .xlsx, .csv or .parquet file to write")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="run on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 "
+                        "(pip install 'xlgex[cluster]')")  # fmt: skip
+    p.add_argument("--workers", type=int, help="local worker processes (default: every core)")
+    p.add_argument("--cache-dir", help="where finished snapshots are kept "
+                   "(default: <OUT stem>.xlgex-cache beside OUT)")  # fmt: skip
+    p.add_argument("--horizon", help="move study horizon, e.g. 1D or 4h (default: the next snapshot)")
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=sorted(CONVENTIONS))
+    p.add_argument("--gamma-source", default="model", choices=["model", "chain"])
+    p.add_argument("--expiries", metavar="WHICH", help="which expiries, e.g. 0dte or ex0dte (default: all)")
+    p.add_argument("--iv-unit", default="auto", choices=["auto", "decimal", "percent"],
+                   help="unit of the IV column; auto (default) judges each snapshot by its median IV")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from . import history
+    from .run import cache_folder_for
+
+    out = Path(args.output)
+    cache = Path(args.cache_dir) if args.cache_dir else cache_folder_for(out)
+    try:
+        df = history(args.sources, out, force=args.force, cache_dir=cache, cluster=args.cluster,
+                     workers=args.workers, progress=not args.no_progress, horizon=args.horizon,
+                     convention=args.convention, gamma_source=args.gamma_source,
+                     expiries=args.expiries, iv_unit=args.iv_unit)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished snapshots are kept in {cache}; run the same command "
+              "again to continue", file=sys.stderr)  # fmt: skip
+        return 130
+    counts = df.attrs["counts"]
+    for skip in df.attrs["skipped"]:
+        part = f" [{skip['part']}]" if skip["part"] else ""
+        print(f"skipped {skip['source']}{part}: {skip['message']}", file=sys.stderr)
+    print(f"{counts['snapshots']} snapshots from {counts['files']} files ({counts['computed']} computed, "
+          f"{counts['from_cache']} from the cache, {counts['skipped']} skipped)")  # fmt: skip
+    from .study import move_study
+
+    print(move_study(df, horizon=args.horizon).verdict)
+    print(f"history written: {out}")
+    return 0

@@ -1,0 +1,105 @@
+"""Engines that run the per-snapshot task: local worker processes, or a Dask cluster.
+
+Both submit a bounded window of tasks (``WINDOW_PER_WORKER`` per worker), hand each result
+to ``on_result`` as soon as it arrives, and keep nothing else: memory does not grow with the
+number of snapshots. The task function and its inputs are the same in both, so the results
+are identical; only the order they arrive in differs (the caller sorts).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from ..errors import XlgexError
+
+__all__ = ["run_local", "run_dask", "default_workers", "WINDOW_PER_WORKER"]
+
+WINDOW_PER_WORKER = 4
+"""Tasks in flight per worker: enough to keep workers busy, few enough to stay small."""
+
+
+def default_workers() -> int:
+    """Every core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _context():
+    """``forkserver`` where it exists (no fork of a threaded parent), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def run_local(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable,
+              workers: int | None = None) -> None:  # fmt: skip
+    """Run ``fn(task, *args)`` for every task in ``workers`` local processes (default: all cores)."""
+    workers = int(workers or default_workers())
+    if workers < 1:
+        raise XlgexError(f"xlgex: workers {workers} must be >= 1")
+    todo = iter(tasks)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    try:
+        pending: set = set()
+        while True:
+            for task in todo:
+                pending.add(pool.submit(fn, task, *args))
+                if len(pending) >= WINDOW_PER_WORKER * workers:
+                    break
+            if not pending:
+                break
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                on_result(future.result())
+    finally:  # on an interruption: drop what has not started, let running tasks finish
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _client(cluster):
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise XlgexError("xlgex: --cluster needs dask.distributed: pip install 'xlgex[cluster]'") from None
+    if isinstance(cluster, Client):
+        return cluster, False
+    address = getattr(cluster, "scheduler_address", cluster)  # a LocalCluster object, or its address
+    try:
+        return Client(address, timeout="30s"), True
+    except OSError as err:
+        raise XlgexError(f"xlgex: cannot reach the Dask scheduler at {address}: {err}") from None
+
+
+def run_dask(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable, cluster) -> None:
+    """Run ``fn(task, *args)`` on a Dask distributed cluster.
+
+    ``cluster`` is a scheduler address (``"tcp://host:8786"``), a ``Client`` or a cluster
+    object with a ``scheduler_address``. Workers need xlgex installed and must be able to read
+    the source files (a shared filesystem); results come back to this process.
+    """
+    from dask.distributed import as_completed
+
+    client, owned = _client(cluster)
+    try:
+        window = WINDOW_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {})))
+        todo = iter(tasks)
+        futures = as_completed()
+        in_flight = 0
+        for task in todo:
+            futures.add(client.submit(fn, task, *args, pure=False))
+            in_flight += 1
+            if in_flight >= window:
+                break
+        for future in futures:
+            result = future.result()
+            future.release()
+            on_result(result)
+            task = next(todo, None)
+            if task is not None:
+                futures.add(client.submit(fn, task, *args, pure=False))
+    finally:
+        if owned:
+            client.close()

@@ -1,0 +1,279 @@
+"""From SOURCES (folders, globs, files) to snapshot tasks.
+
+A *snapshot* is one chain at one quote time. A file holds one snapshot (a CBOE download, a
+long table with a single quote time), or many: a long table whose quote-time column (and
+underlying or root column) takes several values, in CSV or Parquet. Such a file is split once,
+streaming, into one part per (underlying, quote time) under the cache's ``parts`` folder, so
+every snapshot is analysed by the same path as a one-snapshot file and memory stays flat.
+
+The underlying of a snapshot is, in order: an ``Underlying`` / ``Underlying Symbol`` /
+``Ticker`` column; the option root (``Root`` column, or the prefix of a CBOE option symbol)
+with the weekly/PM suffix removed (``SPXW`` -> ``SPX``, ``NDXP`` -> ``NDX``); otherwise
+:data:`UNNAMED`. File names are never read for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import XlgexError
+from ..readers import FIELDS
+
+__all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "UNNAMED", "SUFFIXES"]
+
+SUFFIXES = (".csv", ".dat", ".txt", ".json", ".parquet", ".pq")
+"""File types a folder is searched for (a file or glob named explicitly is always read)."""
+PARQUET = (".parquet", ".pq")
+TEXT_TABLES = (".csv", ".dat", ".txt")
+"""Text files whose first line is looked at for a long table; other types go to read_chain whole."""
+UNNAMED = "(unnamed)"
+"""Underlying label when a snapshot names none."""
+UNDERLYING_COLUMNS = ("Underlying", "Underlying Symbol", "Underlying Ticker", "Ticker")
+ROOT_SUFFIXES = {"SPXW": "SPX", "SPXPM": "SPX", "NDXP": "NDX", "RUTW": "RUT", "VIXW": "VIX",
+                 "XSPW": "XSP", "DJXW": "DJX"}  # fmt: skip
+"""Weekly/PM-settled roots and the index they are options on."""
+_OPTION_SYMBOL = re.compile(r"^\^?([A-Z]{1,6})\d{6}[CP]\d+$")
+_CHUNK_ROWS = 200_000
+_PEEK_LINES = 30
+
+
+@dataclass(frozen=True)
+class Task:
+    """One snapshot to analyse: where its rows are and what identifies it."""
+
+    source: str
+    """The user's file, as shown in the output."""
+    path: str
+    """The file a worker reads: the source itself, or a part split from it."""
+    part: str
+    """Within a many-snapshot file: ``"<underlying> @ <quote time as written>"``; else ``""``."""
+    digest: str
+    """Content hash of the source file (sha256, hex)."""
+    underlying: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _key(name) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(name).strip().lower())
+
+
+_ASOF_KEYS = tuple(_key(a) for a in FIELDS["asof"])
+_STRIKE_KEYS = tuple(_key(a) for a in FIELDS["strike"])
+_ROOT_KEYS = (_key("Root"),)
+_UNDERLYING_KEYS = tuple(_key(a) for a in UNDERLYING_COLUMNS)
+
+
+def normalise_root(root) -> str:
+    """``"SPXW"`` -> ``"SPX"``; ``"^spx"`` -> ``"SPX"``; blank -> :data:`UNNAMED`."""
+    text = str(root or "").strip().upper().lstrip("^")
+    return ROOT_SUFFIXES.get(text, text) or UNNAMED
+
+
+# -- sources -> files ---------------------------------------------------------------------------
+def expand_sources(sources) -> tuple[list[Path], list[dict]]:
+    """Files named by ``sources`` (sorted, each once) and the sources that named none.
+
+    A folder gives its files with a suffix in :data:`SUFFIXES` (not recursive); a pattern
+    with ``*``, ``?`` or ``[`` is a glob (``**`` recurses); anything else is a file.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    files: dict[str, Path] = {}
+    missing = []
+    for source in sources:
+        text = os.fspath(source)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            found = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
+        elif any(ch in text for ch in "*?["):
+            found = [Path(p) for p in sorted(glob.glob(os.path.expanduser(text), recursive=True))
+                     if Path(p).is_file()]  # fmt: skip
+        else:
+            found = [path] if path.is_file() else []
+        if not found:
+            why = ("no chain files in it" if path.is_dir() else "no file matches"
+                   if any(ch in text for ch in "*?[") else "no such file")  # fmt: skip
+            missing.append({"source": text, "part": "", "message": f"xlgex: {text}: {why}"})
+        for p in found:
+            files.setdefault(str(p.resolve()), p)
+    return list(files.values()), missing
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of the file's bytes, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# -- one file -> tasks ----------------------------------------------------------------------------
+def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
+    """The snapshots in one file (splitting a many-snapshot table into ``parts_dir``).
+
+    Raises :class:`XlgexError` when the file cannot be read at all.
+    """
+    digest = file_digest(path)
+    suffix = path.suffix.lower()
+    if suffix in PARQUET:
+        header, first = _parquet_header(path), None
+    elif suffix in TEXT_TABLES:
+        header, first = _csv_header(path)
+    else:
+        return [Task(str(path), str(path), "", digest, UNNAMED)]
+    if header is None:
+        return [Task(str(path), str(path), "", digest, _cboe_underlying(path))]
+    columns = _grouping_columns(header)
+    if columns["asof"] is None:
+        return [Task(str(path), str(path), "", digest, _constant_underlying(columns, first))]
+    return _split(path, digest, columns, parts_dir)
+
+
+def _csv_header(path: Path):
+    """(header, first data row) when line 1 is a long-table header; else (None, None)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            head = [handle.readline() for _ in range(2)]
+    except UnicodeDecodeError:
+        raise XlgexError(f"xlgex: cannot read '{path}': not a text (CSV) file") from None
+    except OSError as err:
+        raise XlgexError(f"xlgex: cannot read '{path}': {err.strerror}") from None
+    rows = list(csv.reader(io.StringIO("".join(head))))
+    if not rows or not any(_key(c) in _STRIKE_KEYS for c in rows[0]):
+        return None, None
+    return rows[0], rows[1] if len(rows) > 1 else None
+
+
+def _parquet_header(path: Path) -> list:
+    pq = _pyarrow_parquet()
+    try:
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except Exception as err:  # pyarrow raises several types for a file that is not Parquet
+        raise XlgexError(f"xlgex: cannot read '{path}' as Parquet: {err}") from None
+
+
+def _pyarrow_parquet():
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise XlgexError("xlgex: reading Parquet needs pyarrow (pip install pyarrow)") from None
+    return pq
+
+
+def _find(header, keys) -> str | None:
+    for k in keys:  # aliases in order of preference
+        for name in header:
+            if _key(name) == k:
+                return name
+    return None
+
+
+def _grouping_columns(header) -> dict:
+    return {"asof": _find(header, _ASOF_KEYS), "underlying": _find(header, _UNDERLYING_KEYS),
+            "root": _find(header, _ROOT_KEYS), "header": list(header)}  # fmt: skip
+
+
+def _constant_underlying(columns: dict, first) -> str:
+    if first is None:
+        return UNNAMED
+    row = dict(zip(columns["header"], first, strict=False))
+    if columns["underlying"]:
+        return normalise_root(row.get(columns["underlying"]))
+    if columns["root"]:
+        return normalise_root(row.get(columns["root"]))
+    return UNNAMED
+
+
+def _cboe_underlying(path: Path) -> str:
+    """The root of the first option symbol in a CBOE layout file (``SPXW220207C...`` -> SPX)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            for _, line in zip(range(_PEEK_LINES), handle, strict=False):
+                for cell in next(csv.reader([line]), []):
+                    match = _OPTION_SYMBOL.match(cell.strip())
+                    if match:
+                        return normalise_root(match.group(1))
+    except OSError as err:
+        raise XlgexError(f"xlgex: cannot read '{path}': {err.strerror}") from None
+    return UNNAMED
+
+
+# -- splitting a many-snapshot table ----------------------------------------------------------
+def _frames(path: Path):
+    """The table in chunks of text columns (CSV) or typed columns (Parquet)."""
+    import pandas as pd
+
+    if path.suffix.lower() in PARQUET:
+        pq = _pyarrow_parquet()
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK_ROWS):
+            yield batch.to_pandas()
+        return
+    yield from pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
+                           encoding="utf-8-sig")  # fmt: skip
+
+
+def _labels(frame, columns: dict):
+    if columns["underlying"]:
+        return frame[columns["underlying"]].map(normalise_root)
+    if columns["root"]:
+        return frame[columns["root"]].map(normalise_root)
+    return frame[columns["asof"]].map(lambda _: UNNAMED)
+
+
+def _split(path: Path, digest: str, columns: dict, parts_dir: Path) -> list[Task]:
+    """Tasks for each (underlying, quote time) group; parts written once, then reused."""
+    folder = parts_dir / digest
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        _write_parts(path, columns, folder)
+    groups = json.loads(manifest.read_text(encoding="utf-8"))
+    if len(groups) == 1:  # one snapshot: read the file itself
+        g = groups[0]
+        return [Task(str(path), str(path), "", digest, g["underlying"])]
+    return [Task(str(path), str(folder / g["file"]), g["part"], digest, g["underlying"])
+            for g in groups]  # fmt: skip
+
+
+def _write_parts(path: Path, columns: dict, folder: Path) -> None:
+    """Stream the table into one part per group, in a temporary folder renamed at the end."""
+    parquet = path.suffix.lower() in PARQUET
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    groups: dict[tuple, dict] = {}
+    try:
+        for n_chunk, frame in enumerate(_frames(path)):
+            labels = _labels(frame, columns)
+            times = frame[columns["asof"]].astype(str)
+            for (label, when), rows in frame.groupby([labels, times], sort=False):
+                g = groups.setdefault((label, when), {
+                    "part": f"{label} @ {when}", "underlying": label,
+                    "file": f"{len(groups):06d}" + ("" if parquet else ".csv"),
+                })  # fmt: skip
+                if parquet:
+                    (tmp / g["file"]).mkdir(exist_ok=True)
+                    rows.to_parquet(tmp / g["file"] / f"{n_chunk:06d}.parquet", index=False)
+                else:
+                    target = tmp / g["file"]
+                    rows.to_csv(target, mode="a", header=not target.exists(), index=False)
+        (tmp / "manifest.json").write_text(json.dumps(list(groups.values())), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except XlgexError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except Exception as err:  # any parser failure: the file is listed as bad, the run goes on
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise XlgexError(f"xlgex: cannot split '{path}' into snapshots: {err}") from None

@@ -1,0 +1,210 @@
+"""Write a history: ``.xlsx`` (values and native charts), ``.csv`` or ``.parquet``.
+
+The workbook holds values only (no formulas), so any spreadsheet app shows it as written:
+
+* **History**: one row per snapshot (quote time as a New York date-time), plus
+  ``short_gamma`` (1 when the regime is short gamma, else 0) for the shading;
+* **Charts**: per underlying, spot and flip through time over shaded short-gamma snapshots,
+  and total GEX as bars;
+* **Study**: the move study (:mod:`xlgex.history.study`) with its verdict in words;
+* **Moves**, **Skipped** (each bad file or snapshot and its message), **Settings**.
+
+CSV and Parquet get the table; the settings, counts, skipped list and the study's verdict go
+to ``<out>.settings.json`` beside them. Every file goes through
+:func:`xlgex.files.replace_atomically`. Blank cells stand for "no answer" (no flip in the
+grid): never NaN.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..files import check_output, replace_atomically
+from .study import MoveStudy, move_study
+
+__all__ = ["write_history", "sidecar_path", "MAX_CHARTED_UNDERLYINGS"]
+
+MAX_CHARTED_UNDERLYINGS = 12
+_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+_WIDE = {"regime_label": 44, "flip_note": 60, "source": 40, "part": 30, "message": 90, "crossing_levels": 24}
+
+
+def sidecar_path(out: Path) -> Path:
+    """``history.csv`` -> ``history.settings.json``."""
+    return out.with_name(f"{out.stem}.settings.json")
+
+
+def _cell(value):
+    """A value a cell can hold: NaN/None/NaT blank, timestamps naive New York wall-clock."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _table(ws, frame: pd.DataFrame, row0: int, formats: dict) -> int:
+    """Header at ``row0``, values below; returns the next free row."""
+    ws.write_row(row0, 0, list(frame.columns), formats["bold"])
+    for i, record in enumerate(frame.itertuples(index=False), start=row0 + 1):
+        for j, value in enumerate(record):
+            value = _cell(value)
+            if value is None:
+                continue
+            fmt = formats["date"] if hasattr(value, "hour") else None
+            ws.write(i, j, value, fmt) if fmt else ws.write(i, j, value)
+    for j, name in enumerate(frame.columns):
+        ws.set_column(j, j, _WIDE.get(name, max(12, len(str(name)) + 2)))
+    return row0 + len(frame) + 2
+
+
+def _history_sheet(wb, df: pd.DataFrame, formats) -> pd.DataFrame:
+    table = df.copy()
+    table["short_gamma"] = (table["regime"] == "short gamma").astype(int)
+    ws = wb.add_worksheet("History")
+    _table(ws, table, 0, formats)
+    ws.freeze_panes(1, 2)
+    return table
+
+
+def _chart_pair(wb, table: pd.DataFrame, first: int, last: int, name: str):
+    """(spot and flip over short-gamma shading, total GEX bars) for History rows first..last."""
+    col = {c: table.columns.get_loc(c) for c in ("quote_time", "spot", "flip", "total_gex", "short_gamma")}
+
+    def ref(c):
+        return ["History", first + 1, col[c], last + 1, col[c]]
+
+    shade = wb.add_chart({"type": "column"})
+    shade.add_series({"name": "short gamma", "categories": ref("quote_time"), "values": ref("short_gamma"),
+                      "fill": {"color": "#F4CCCC"}, "border": {"none": True}, "gap": 0, "y2_axis": True})
+    lines = wb.add_chart({"type": "line"})
+    lines.add_series({"name": "spot", "categories": ref("quote_time"), "values": ref("spot"),
+                      "line": {"color": "#1F4E79", "width": 1.75}})
+    lines.add_series({"name": "gamma flip", "categories": ref("quote_time"), "values": ref("flip"),
+                      "line": {"color": "#C00000", "width": 1.25, "dash_type": "dash"}})
+    lines.combine(shade)
+    lines.set_title({"name": f"{name}: spot and gamma flip (shaded: short gamma)"})
+    lines.set_x_axis({"date_axis": False, "num_format": _DATE_FORMAT, "num_font": {"rotation": -45}})
+    lines.set_y_axis({"name": "spot units", "major_gridlines": {"visible": False}})
+    shade.set_y2_axis({"min": 0, "max": 1, "visible": False})
+    lines.show_blanks_as("gap")
+    lines.set_size({"width": 900, "height": 360})
+    bars = wb.add_chart({"type": "column"})
+    bars.add_series({"name": "total GEX", "categories": ref("quote_time"), "values": ref("total_gex"),
+                     "fill": {"color": "#2E75B6"}, "invert_if_negative": False, "gap": 50})
+    bars.set_title({"name": f"{name}: total dealer GEX"})
+    bars.set_x_axis({"date_axis": False, "num_format": _DATE_FORMAT, "num_font": {"rotation": -45}})
+    bars.set_y_axis({"name": "$ per 1% move", "num_format": "#,##0,,,\"bn\""})
+    bars.set_legend({"none": True})
+    bars.set_size({"width": 900, "height": 300})
+    return lines, bars
+
+
+def _charts_sheet(wb, table: pd.DataFrame, formats) -> None:
+    ws = wb.add_worksheet("Charts")
+    if table.empty:
+        ws.write(0, 0, "xlgex: no snapshot gave a row, so there is nothing to chart (see Skipped)")
+        return
+    row = 0
+    groups = table.groupby("underlying", sort=True).indices
+    for k, (name, idx) in enumerate(groups.items()):
+        if k == MAX_CHARTED_UNDERLYINGS:
+            ws.write(row, 0, f"Charts shown for the first {MAX_CHARTED_UNDERLYINGS} underlyings; "
+                             "every row is on the History sheet.")  # fmt: skip
+            break
+        lines, bars = _chart_pair(wb, table, int(idx.min()), int(idx.max()), name)
+        ws.write(row, 0, f"{name}: {len(idx)} snapshots", formats["bold"])
+        ws.insert_chart(row + 1, 0, lines)
+        ws.insert_chart(row + 20, 0, bars)
+        row += 37
+
+
+def _study_sheet(wb, study: MoveStudy, formats) -> None:
+    ws = wb.add_worksheet("Study")
+    ws.set_column(0, 0, 36)
+    lines = [
+        ("Do moves after short-gamma snapshots run larger than after long-gamma ones?", formats["bold"]),
+        ("Long gamma dampens (dealers sell rallies, buy dips); short gamma amplifies.", None),
+        (f"Move: to the {study.horizon} of the same underlying. Absolute return % = |S_next / S - 1| x 100;"
+         " range % = (max S - min S) / S x 100 when snapshots lie between.", None),
+        (f"Intervals: {study.confidence:.0%} Student t for each mean; Welch for the difference.", None),
+        (study.verdict, formats["bold"]),
+    ]  # fmt: skip
+    for i, (text, fmt) in enumerate(lines):
+        ws.write(i, 0, text, fmt)
+    row = len(lines) + 1
+    ws.write(row, 0, "By regime at the start of the move", formats["bold"])
+    row = _table(ws, study.by_regime, row + 1, formats) if len(study.by_regime) else row + 2
+    ws.write(row, 0, "By distance to flip at the start: (spot - flip) / spot", formats["bold"])
+    if len(study.by_distance):
+        _table(ws, study.by_distance, row + 1, formats)
+    ws.set_column(0, 0, 36)
+
+
+def _key_values(ws, items, formats) -> None:
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 90)
+    for i, (key, value) in enumerate(items):
+        ws.write(i, 0, key, formats["bold"])
+        ws.write(i, 1, _cell(value) if not isinstance(value, (list, tuple, dict)) else str(value))
+
+
+def _write_xlsx(df: pd.DataFrame, study: MoveStudy, path: Path) -> None:
+    import xlsxwriter
+
+    with replace_atomically(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp))
+        formats = {"bold": wb.add_format({"bold": True}), "date": wb.add_format({"num_format": _DATE_FORMAT})}
+        table = _history_sheet(wb, df, formats)
+        _charts_sheet(wb, table, formats)
+        _study_sheet(wb, study, formats)
+        _table(wb.add_worksheet("Moves"), study.moves, 0, formats)
+        skipped = pd.DataFrame(df.attrs.get("skipped", []), columns=["source", "part", "message", "error"])
+        ws = wb.add_worksheet("Skipped")
+        if skipped.empty:
+            ws.write(0, 0, "No file or snapshot was skipped.")
+        else:
+            _table(ws, skipped, 0, formats)
+        _key_values(wb.add_worksheet("Settings"), [*df.attrs.get("settings", {}).items(),
+                                                   *df.attrs.get("counts", {}).items()], formats)  # fmt: skip
+        wb.close()
+
+
+def _about(df: pd.DataFrame, study: MoveStudy) -> str:
+    return json.dumps({"settings": df.attrs.get("settings", {}), "counts": df.attrs.get("counts", {}),
+                       "skipped": df.attrs.get("skipped", []), "study": study.verdict},
+                      indent=1, default=str)  # fmt: skip
+
+
+def write_history(df: pd.DataFrame, out, *, force: bool = True, horizon=None) -> Path:
+    """Write ``df`` (from :func:`xlgex.history`) to ``out`` by its suffix; returns the path.
+
+    ``out`` has been checked by the caller (or is checked here when ``force`` is False).
+    """
+    out = check_output(out, force=force, suffixes=(".xlsx", ".csv", ".parquet"))
+    study = move_study(df, horizon=horizon)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        _write_xlsx(df, study, out)
+        return out
+    plain = df.copy()
+    plain.attrs = {}
+    with replace_atomically(out) as tmp:
+        if suffix == ".csv":
+            plain.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M%z")
+        else:
+            plain.to_parquet(tmp, index=False)
+    with replace_atomically(sidecar_path(out)) as tmp:
+        tmp.write_text(_about(df, study), encoding="utf-8")
+    return out

@@ -12,25 +12,30 @@ import inspect
 
 import xlwings as xw
 
-from .cells import cached_chain, date_or_none, excel_errors, flag, number, pairs, table, text
-from .conventions import CONVENTIONS, GEX_UNITS
-from .core.greeks import greeks
-from .flip import FLIP_METHODS, VOL_RULES, gamma_flip, gex_profile
-from .gex import (
-    EXPOSURE_UNITS,
-    exposure_by_strike,
-    gex_by_strike,
-    gex_settings,
-    gex_walls,
-    total_gex,
+from .cells import (
+    cached_chain,
+    cells_of,
+    count,
+    date_or_none,
+    excel_errors,
+    finite,
+    flag,
+    levels,
+    number,
+    pairs,
+    table,
+    text,
+    vol,
 )
-from .hedging import hedge_ladder, hedge_trade
-from .readers import parse_date
-from .regime import classify_regime
+from .conventions import CONVENTIONS, GEX_UNITS
+
+# The analysis modules (pandas, scipy) are imported inside the functions that need them, so
+# `import xlgex.udfs` stays light: xlwings Lite imports it at every workbook start (Pyodide).
 
 __all__ = [
     "GEX_STRIKE", "GEX_TOTAL", "GEX_FLIP", "GEX_REGIME", "GEX_PROFILE", "GEX_WALLS",
     "GEX_EXPOSURE", "GEX_INFO", "BS_GREEKS", "HEDGE_TRADE", "HEDGE_LADDER",
+    "GEX_EXPIRY", "GEX_LEVELS", "GEX_MOVE", "GEX_SKEW", "GEX_BOOK",
 ]  # fmt: skip
 
 ARG_DOCS = {
@@ -41,7 +46,8 @@ ARG_DOCS = {
     "convention": "Dealer signs: calls_long_puts_short (default), calls_short_puts_long, "
     "all_short, signed",
     "gamma_source": "model (default: BSM from IV) or chain (the range's Gamma column)",
-    "expiries": "Blank = all, 0dte, ex0dte, or an expiry date",
+    "expiries": "Blank = all, 0dte, ex0dte, weekly, monthly, <=7d, 8-30d, >30d, a date, "
+    "or 2026-12-01..2026-12-31",
     "unit": "usd_per_1pct (default), usd_per_point or shares_per_usd",
     "iv_unit": "IV column units: decimal (default), percent or auto",
     "rate": "Risk-free rate, decimal per year (default 0)",
@@ -53,8 +59,8 @@ ARG_DOCS = {
     "vol_rule": "sticky_strike (default) or sticky_moneyness",
     "n_levels": "Number of spot levels (default 161)",
     "range_pct": "Levels span spot +- this % (default 20)",
-    "skew": "25-delta put IV minus call IV, in vol points (optional)",
-    "term_structure": "Front IV / back IV, or VIX/VIX3M (optional; > 1 = stress)",
+    "skew": "25-delta put IV minus call IV, in vol points (blank: the chain's risk reversal)",
+    "term_structure": "Front IV / back IV, or VIX/VIX3M; > 1 = stress (blank: chain's 30d/90d ATM IV)",
     "details": "TRUE to spill the facts as a table",
     "greek": "delta (DEX), vanna (VEX), charm (CEX) or gamma (GEX)",
     "strike": "Strike price",
@@ -71,10 +77,22 @@ ARG_DOCS = {
     "band": "Only trade when |net delta| exceeds this (underlying units)",
     "new_delta": "Option delta after the move, if known",
     "path": "Range of spot levels; the first is the start",
+    "n": "How many strikes in each top list (default 5)",
+    "anywhere": "TRUE: walls at any strike; FALSE (default): call wall >= spot, put wall <= spot",
+    "view": "Blank = table by expiry; 0dte = the 0DTE panel (GEX, flip, straddle breakevens)",
+    "chains": "Option chain ranges incl. header rows; the first sets the points, spot and as-of",
 }
-ARG_OPTIONS = {"chain": {"convert": "raw"}, "path": {"ndim": 1}}
-"""The chain range arrives raw (tuples of cells, error codes as ints): read_chain coerces
-every cell itself, which saves xlwings' per-cell cleaning on 30,000-row ranges."""
+ARG_OPTIONS = {"chain": {"convert": "raw"}, "chains": {"convert": "raw"}}
+"""The chain range arrives raw (tuples of cells, error codes as ints; Office.js lists with
+JsNull and error dicts): :func:`xlgex.cells.cached_chain` and read_chain coerce every cell,
+which saves xlwings' per-cell cleaning on 30,000-row ranges. ``path`` takes any shape, so a
+2-D range gets a message from :func:`xlgex.cells.levels` instead of an xlwings exception."""
+
+FLIP_METHODS = ("profile", "cumulative")
+VOL_RULES = ("sticky_strike", "sticky_moneyness")
+EXPOSURE_GREEKS = ("delta", "vanna", "charm", "gamma")
+MAX_LEVELS = 20_001
+"""Most spot levels GEX_PROFILE computes (a sheet holds 1,048,576 rows; 20,001 is ample)."""
 
 
 def udf(func):
@@ -86,6 +104,8 @@ def udf(func):
 
 
 def _chain_and_settings(chain, spot, asof, iv_unit=None, **settings):
+    from .gex import gex_settings
+
     parsed = cached_chain(
         chain, spot=number(spot, "spot", positive=True), asof=date_or_none(asof, "asof"),
         iv_unit=text(iv_unit, "iv_unit", "decimal", ("decimal", "percent", "auto")),
@@ -95,7 +115,7 @@ def _chain_and_settings(chain, spot, asof, iv_unit=None, **settings):
     clean = {}
     for name, value in settings.items():
         if name in ("rate", "div_yield"):
-            clean[name] = number(value, name, 0.0)
+            clean[name] = vol(value, name, 0.0, limit=1.0, shift=True)
         elif name == "expiries":
             clean[name] = _expiries(value)
         else:
@@ -104,19 +124,31 @@ def _chain_and_settings(chain, spot, asof, iv_unit=None, **settings):
 
 
 def _expiries(value):
-    """Blank, "0dte", "ex0dte", "all", one expiry date, or a range of dates."""
-    if isinstance(value, (list, tuple)) and len(value) > 1:
-        return [parse_date(v, "expiries") for v in value if v not in (None, "")]
-    picked = text(value, "expiries") if isinstance(value, str) else date_or_none(value, "expiries")
-    if picked is None or (isinstance(picked, str) and picked.lower() in ("0dte", "ex0dte", "all")):
-        return picked.lower() if isinstance(picked, str) else None
-    return [parse_date(picked, "expiries")]
+    """Blank, a window as text (0dte, weekly, <=7d, 2026-12-01..2026-12-31, ...: read by
+    :func:`xlgex.expiries.window_mask`), or expiry dates (date cells or a range of them)."""
+    from .readers import parse_date
+
+    picked = [v for v in (date_or_none(c, "expiries") for c in cells_of(value)) if v is not None]
+    if len(picked) == 1 and isinstance(picked[0], str):
+        return picked[0].strip().lower()
+    return [parse_date(v, "expiries") for v in picked] or None
+
+
+def _shift_args(vol_shift, roll_hours, vol_rule) -> dict:
+    """The what-if arguments of GEX_FLIP and GEX_PROFILE."""
+    return {
+        "vol_shift": vol(vol_shift, "vol_shift", 0.0, shift=True),
+        "roll_hours": number(roll_hours, "roll_hours", 0.0, minimum=0.0),
+        "vol_rule": text(vol_rule, "vol_rule", "sticky_strike", VOL_RULES),
+    }
 
 
 @udf
 def GEX_STRIKE(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
                unit=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
     """Dealer GEX by strike: strike, call, put and net GEX (default $ per 1% move)."""
+    from .gex import gex_by_strike
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, unit=unit,
                                rate=rate, div_yield=div_yield)  # fmt: skip
@@ -127,27 +159,45 @@ def GEX_STRIKE(chain, spot=None, asof=None, convention=None, gamma_source=None, 
 def GEX_TOTAL(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
               unit=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
     """Total dealer GEX at spot (default $ per 1% move)."""
+    from .gex import total_gex
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, unit=unit,
                                rate=rate, div_yield=div_yield)  # fmt: skip
-    return float(total_gex(c, settings=s))
+    return finite(total_gex(c, settings=s), "open interest, spot and multiplier")
 
 
 @udf
 def GEX_FLIP(chain, spot=None, asof=None, convention=None, method=None, expiries=None,
              vol_shift=None, roll_hours=None, vol_rule=None, preset=None, iv_unit=None,
-             rate=None, div_yield=None):  # fmt: skip
+             rate=None, div_yield=None, details=None):  # fmt: skip
     """Gamma flip: the spot where dealer net GEX changes sign ("no flip: ..." if none)."""
+    from .flip import gamma_flip
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                expiries=expiries, preset=preset, rate=rate,
                                div_yield=div_yield)  # fmt: skip
-    flip = gamma_flip(
-        c, settings=s, method=text(method, "method", "profile", FLIP_METHODS),
-        vol_shift=number(vol_shift, "vol_shift", 0.0),
-        roll_hours=number(roll_hours, "roll_hours", 0.0, minimum=0.0),
-        vol_rule=text(vol_rule, "vol_rule", "sticky_strike", VOL_RULES),
-    )  # fmt: skip
+    how = {"method": text(method, "method", "profile", FLIP_METHODS),
+           **_shift_args(vol_shift, roll_hours, vol_rule)}  # fmt: skip
+    if flag(details, "details"):
+        return _flip_details(c, s, how)
+    flip = gamma_flip(c, settings=s, **how)
     return float(flip) if flip == flip else flip.reason[:100]
+
+
+def _flip_details(c, s, how) -> list:
+    """GEX_FLIP(..., details=TRUE): every crossing, its direction and distance from spot."""
+    from .levels import flip_crossings
+
+    df = flip_crossings(c, settings=s, **how)
+    if df.empty:
+        return [["crossing", "direction", "distance from spot", "distance %"],
+                [df.attrs["reason"][:100], "", "", ""]]  # fmt: skip
+    df = df.assign(direction=df["direction"].map(_DIRECTION_TEXT))
+    return table(df, ["crossing", "direction", "distance from spot", "distance %"])
+
+
+_DIRECTION_TEXT = {"neg_to_pos": "negative to positive", "pos_to_neg": "positive to negative"}
 
 
 @udf
@@ -155,14 +205,17 @@ def GEX_REGIME(chain, spot=None, asof=None, convention=None, skew=None, term_str
                details=None, gamma_source=None, expiries=None, iv_unit=None, rate=None,
                div_yield=None):  # fmt: skip
     """Dealer gamma regime: dampening (long gamma) or amplifying (short gamma)."""
+    from .regime import classify_regime
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     regime = classify_regime(c, settings=s, skew=number(skew, "skew"),
                              term_structure=number(term_structure, "term_structure"))  # fmt: skip
+    f = regime.facts
+    finite(f["net_gex"], "open interest, spot and multiplier")  # never "Flat gamma" on NaN
     if not flag(details, "details"):
         return regime.label
-    f = regime.facts
     return pairs([
         ("regime", regime.label), ("meaning", regime.description),
         ("net GEX at spot ($ per 1%)", f["net_gex"]), ("spot", f["spot"]),
@@ -170,7 +223,9 @@ def GEX_REGIME(chain, spot=None, asof=None, convention=None, skew=None, term_str
         ("distance to flip %", f["distance_to_flip_pct"]),
         ("call wall", f["call_wall"]), ("put wall", f["put_wall"]),
         ("abs-gamma strike", f["abs_gamma_strike"]), ("0DTE share of gross GEX", f["share_0dte"]),
-        ("skew (vol pts)", f["skew_vol_pts"]), ("term structure", f["term_structure"]),
+        ("skew (vol pts)", f["skew_vol_pts"]), ("skew source", f.get("skew_source")),
+        ("term structure", f["term_structure"]),
+        ("term structure source", f.get("term_structure_source")),
         ("convention", f["convention"]),
     ])  # fmt: skip
 
@@ -180,15 +235,15 @@ def GEX_PROFILE(chain, spot=None, asof=None, convention=None, n_levels=None, ran
                 vol_shift=None, roll_hours=None, vol_rule=None, expiries=None, preset=None,
                 iv_unit=None, rate=None, div_yield=None):  # fmt: skip
     """Net dealer GEX re-priced over spot levels: spot, call, put, net (for a chart)."""
+    from .flip import gex_profile
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                expiries=expiries, preset=preset, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     profile = gex_profile(
-        c, settings=s, n_levels=int(number(n_levels, "n_levels", 161, minimum=2)),
+        c, settings=s, n_levels=count(n_levels, "n_levels", 161, minimum=2, maximum=MAX_LEVELS),
         range_pct=number(range_pct, "range_pct", 20.0, positive=True),
-        vol_shift=number(vol_shift, "vol_shift", 0.0),
-        roll_hours=number(roll_hours, "roll_hours", 0.0, minimum=0.0),
-        vol_rule=text(vol_rule, "vol_rule", "sticky_strike", VOL_RULES),
+        **_shift_args(vol_shift, roll_hours, vol_rule),
     )  # fmt: skip
     return table(profile, ["spot", "call GEX", "put GEX", "net GEX"])
 
@@ -197,6 +252,8 @@ def GEX_PROFILE(chain, spot=None, asof=None, convention=None, n_levels=None, ran
 def GEX_WALLS(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
               iv_unit=None, rate=None, div_yield=None):  # fmt: skip
     """Call wall, put wall and absolute-gamma strike, as a two-column table."""
+    from .gex import gex_walls
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
@@ -209,9 +266,11 @@ def GEX_WALLS(chain, spot=None, asof=None, convention=None, gamma_source=None, e
 def GEX_EXPOSURE(chain, greek=None, spot=None, asof=None, convention=None, expiries=None,
                  iv_unit=None, rate=None, div_yield=None):  # fmt: skip
     """Dealer delta, vanna or charm exposure by strike (DEX, VEX, CEX in $)."""
+    from .gex import exposure_by_strike
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                expiries=expiries, rate=rate, div_yield=div_yield)  # fmt: skip
-    greek = text(greek, "greek", "delta", tuple(EXPOSURE_UNITS))
+    greek = text(greek, "greek", "delta", EXPOSURE_GREEKS)
     df = exposure_by_strike(c, greek, settings=s)
     return table(df, ["strike", f"call {greek}", f"put {greek}", f"net {greek}"])
 
@@ -220,20 +279,29 @@ def GEX_EXPOSURE(chain, greek=None, spot=None, asof=None, convention=None, expir
 def GEX_INFO(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
              iv_unit=None, rate=None, div_yield=None):  # fmt: skip
     """Every assumption and diagnostic behind the GEX numbers, as a two-column table."""
+    from .errors import NothingPricedError
+    from .gex import coverage, total_gex
+
     c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
-    total, d = total_gex(c, settings=s), c.diagnostics
+    cov, d = coverage(c, settings=s), c.diagnostics
+    try:
+        share_0dte = total_gex(c, settings=s).share_0dte
+    except NothingPricedError as err:
+        share_0dte = str(err)  # shown in its row; the rest of the table still holds
     rows = [
         ("convention", s.convention), ("meaning", CONVENTIONS[s.convention]),
-        ("gamma source", s.gamma_source), ("time rule", total.time_rule),
+        ("gamma source", s.gamma_source), ("time rule", s.info()["time_rule"]),
         ("unit", GEX_UNITS[s.unit]), ("spot", c.spot), ("spot source", d.spot_source),
         ("as of (New York)", c.asof), ("as-of source", d.asof_source),
-        ("IV unit", d.iv_unit), ("rows read", d.rows_read), ("contracts used", total.contracts_priced),
-        ("rows without IV (excluded)", total.info.get("rows_excluded_no_iv", 0)),
-        ("0DTE share of gross GEX", total.share_0dte),
+        ("IV unit", d.iv_unit), ("rows read", d.rows_read),
+        ("contracts read", cov["contracts_read"]), ("contracts used", cov["contracts_priced"]),
     ]  # fmt: skip
-    rows += [(f"dropped: {reason}", count) for reason, count in d.dropped.items()]
+    rows += [(f"excluded: {reason}", n) for reason, n in cov["excluded"].items()]
+    rows += [("0DTE share of gross GEX", share_0dte)]
+    rows += _vol_rows(c, s)
+    rows += [(f"dropped: {reason}", n) for reason, n in d.dropped.items() if reason != "expired"]
     rows += [("note", note) for note in d.assumptions]
     return pairs(rows)
 
@@ -241,12 +309,18 @@ def GEX_INFO(chain, spot=None, asof=None, convention=None, gamma_source=None, ex
 @udf
 def BS_GREEKS(spot, strike, t_years, vol, rate=None, div_yield=None, option_type=None):
     """Black-Scholes-Merton price and greeks of one option: a labelled row."""
+    from .core.greeks import greeks
+
     kind = text(option_type, "option_type", "c", ("c", "p", "call", "put"))
     g = greeks(number(spot, "spot", positive=True), number(strike, "strike", positive=True),
-               number(t_years, "t_years", 0.0), number(vol, "vol", 0.0),
-               number(rate, "rate", 0.0), number(div_yield, "div_yield", 0.0),
+               number(t_years, "t_years", 0.0, minimum=0.0), _vol(vol, "vol", 0.0),
+               _vol(rate, "rate", 0.0, limit=1.0, shift=True),
+               _vol(div_yield, "div_yield", 0.0, limit=1.0, shift=True),
                kind in ("c", "call"))  # fmt: skip
     return [list(g), [float(v) for v in g.values()]]
+
+
+_vol = vol  # BS_GREEKS and HEDGE_LADDER name an argument "vol" (Excel shows the Python name)
 
 
 @udf
@@ -254,6 +328,8 @@ def HEDGE_TRADE(contracts, delta, multiplier=None, hedge=None, current_hedge=Non
                 spot_move=None, band=None, new_delta=None, details=None, spot=None,
                 index_level=None):  # fmt: skip
     """Delta-hedge trade in hedge units (+ buy, - sell) to make the book delta-neutral."""
+    from .hedging import hedge_trade
+
     result = hedge_trade(
         number(contracts, "contracts"), number(delta, "delta"),
         multiplier=number(multiplier, "multiplier", 100.0), hedge=_hedge(hedge),
@@ -284,14 +360,16 @@ def HEDGE_LADDER(contracts, path, delta=None, gamma=None, strike=None, t_years=N
                  option_type=None, multiplier=None, hedge=None, band=None, rate=None,
                  div_yield=None, spot=None, index_level=None):  # fmt: skip
     """Rehedge ladder along a spot path: trades, hedge held, hedge and gamma P&L."""
-    levels = [number(v, "path", positive=True) for v in (path or []) if v not in (None, "")]
+    from .hedging import hedge_ladder
+
     kind = text(option_type, "option_type", None, ("c", "p", "call", "put"))
     ladder = hedge_ladder(
-        number(contracts, "contracts"), path=levels, delta=number(delta, "delta"),
+        number(contracts, "contracts"), path=levels(path, "path"), delta=number(delta, "delta"),
         gamma=number(gamma, "gamma"), strike=number(strike, "strike"),
-        t_years=number(t_years, "t_years"), vol=number(vol, "vol"),
+        t_years=number(t_years, "t_years"), vol=_vol(vol, "vol"),
         is_call=None if kind is None else kind in ("c", "call"),
-        rate=number(rate, "rate", 0.0), div_yield=number(div_yield, "div_yield", 0.0),
+        rate=_vol(rate, "rate", 0.0, limit=1.0, shift=True),
+        div_yield=_vol(div_yield, "div_yield", 0.0, limit=1.0, shift=True),
         multiplier=number(multiplier, "multiplier", 100.0), hedge=_hedge(hedge),
         band=number(band, "band", 0.0), spot=number(spot, "spot"),
         index_level=number(index_level, "index_level"),
@@ -299,3 +377,158 @@ def HEDGE_LADDER(contracts, path, delta=None, gamma=None, strike=None, t_years=N
     columns = ["step", "spot", "option_delta", "position_delta", "trade", "hedge_held",
                "band_triggered", "hedge_pnl_cum", "gamma_pnl_cum"]  # fmt: skip
     return table(ladder[columns], [c.replace("_", " ") for c in columns])
+
+
+# -- views: by expiry, levels, expected move, skew, combined book ----------------------------
+
+
+def _vol_rows(c, s) -> list:
+    """GEX_INFO rows: the chain's 25-delta risk reversal and ATM term structure."""
+    from .errors import XlgexError
+    from .views import vol_summary
+
+    try:
+        v = vol_summary(c, settings=s)
+    except XlgexError as err:
+        return [("25-delta risk reversal (put - call, vol pts)", str(err))]
+    rr, ts = v["rr_25d_vol_pts"], v["term_structure"]
+    return [
+        ("25-delta risk reversal (put - call, vol pts)", rr if rr == rr else v["skew_reason"]),
+        ("risk reversal expiry (nearest 30 days)", v["rr_expiry"]),
+        ("ATM term structure (30d / 90d IV)", ts if ts == ts else v["term_reason"]),
+        ("front expiry", v["front_expiry"]), ("back expiry", v["back_expiry"]),
+    ]  # fmt: skip
+
+
+def _blank_nan(df, columns, note=""):
+    """``df`` with NaN in ``columns`` shown as ``note`` (the row's note column says why)."""
+    for column in columns:
+        values = df[column].astype(object)
+        values[df[column].isna()] = note
+        df[column] = values
+    return df
+
+
+_ATM_FIGURES = ["atm_strike", "atm_iv", "straddle", "breakeven_low", "breakeven_high", "move",
+                "low_1sd", "high_1sd"]  # fmt: skip
+
+
+@udf
+def GEX_EXPIRY(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
+               unit=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+    """Dealer GEX by expiry: settlement, days, call, put, net GEX, share of gross, max pain."""
+    from .expiries import gex_by_settlement
+
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+                               gamma_source=gamma_source, expiries=expiries, unit=unit,
+                               rate=rate, div_yield=div_yield)  # fmt: skip
+    df = _blank_nan(gex_by_settlement(c, settings=s), ["max_pain"], "no open interest")
+    return table(df, ["expiry", "settlement", "days", "contracts", "priced", "call GEX", "put GEX",
+                      "net GEX", "share of gross", "max pain"])  # fmt: skip
+
+
+def _level_rows(label, df) -> list:
+    rows = [(f"{label} #{i + 1}", k, v) for i, (k, v) in enumerate(df.itertuples(index=False))]
+    sign = "positive" if "positive" in label else "negative"
+    return rows or [(label, f"none: no strike with {sign} net GEX", "")]
+
+
+@udf
+def GEX_LEVELS(chain, spot=None, asof=None, n=None, anywhere=None, convention=None,
+               gamma_source=None, expiries=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+    """Key strikes: call/put walls by GEX and by open interest, top +GEX and -GEX strikes."""
+    from .levels import gex_levels
+
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+                               gamma_source=gamma_source, expiries=expiries, rate=rate,
+                               div_yield=div_yield)  # fmt: skip
+    lv = gex_levels(c, count(n, "n", 5, minimum=1, maximum=1000),
+                    anywhere=flag(anywhere, "anywhere"), settings=s)  # fmt: skip
+    rows = [("level", "strike", "value")]
+    for key, label in (("call_wall_gex", "call wall (GEX)"), ("put_wall_gex", "put wall (GEX)"),
+                       ("call_wall_oi", "call wall (open interest)"),
+                       ("put_wall_oi", "put wall (open interest)")):  # fmt: skip
+        w = lv[key]
+        rows.append((label, w["reason"] or w["strike"], w["value"]))
+    rows += _level_rows("top positive net GEX", lv["top_positive"])
+    rows += _level_rows("top negative net GEX", lv["top_negative"])
+    import pandas as pd
+
+    return table(pd.DataFrame(rows[1:], dtype=object), rows[0])
+
+
+@udf
+def GEX_MOVE(chain, spot=None, asof=None, view=None, expiries=None, convention=None,
+             iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+    """ATM straddle, breakevens and one-sigma move per expiry, or the 0DTE panel."""
+    from .views import atm_by_expiry, zero_dte_panel
+
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+                               expiries=expiries, rate=rate, div_yield=div_yield)  # fmt: skip
+    if text(view, "view", "expiries", ("expiries", "0dte")) == "0dte":
+        p = zero_dte_panel(c, settings=s)
+        if p["reason"]:
+            return "xlgex: " + p["reason"]
+        a = p["atm"]
+        return pairs([
+            ("0DTE net GEX ($ per 1%)", p["gex"]),
+            ("0DTE gamma flip", p["flip"] if p["flip"] == p["flip"] else p["flip_reason"]),
+            ("ATM strike", a["atm_strike"] if a["reason"] == "" else a["reason"]),
+            ("straddle", a["straddle"]), ("breakeven low", a["breakeven_low"]),
+            ("breakeven high", a["breakeven_high"]), ("one-sigma move", a["move"]),
+        ])  # fmt: skip
+    df = _blank_nan(atm_by_expiry(c, settings=s), _ATM_FIGURES)
+    columns = ["expiry", "settlement", "days", "atm_strike", "atm_iv", "straddle", "breakeven_low",
+               "breakeven_high", "move", "low_1sd", "high_1sd", "reason"]  # fmt: skip
+    return table(df[columns], ["expiry", "settlement", "days", "ATM strike", "ATM IV", "straddle",
+                               "breakeven low", "breakeven high", "one-sigma move", "1-sigma low",
+                               "1-sigma high", "note"])  # fmt: skip
+
+
+@udf
+def GEX_SKEW(chain, spot=None, asof=None, details=None, expiries=None, iv_unit=None, rate=None,
+             div_yield=None):  # fmt: skip
+    """25-delta risk reversal (put - call IV, vol pts) and ATM term structure from the chain."""
+    from .views import skew_by_expiry, vol_summary
+
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, expiries=expiries, rate=rate,
+                               div_yield=div_yield)  # fmt: skip
+    if flag(details, "details"):
+        df = _blank_nan(skew_by_expiry(c, settings=s), ["atm_iv", "call_iv_25d", "put_iv_25d",
+                                                         "rr_25d_vol_pts"])  # fmt: skip
+        columns = ["expiry", "settlement", "days", "atm_iv", "call_iv_25d", "put_iv_25d",
+                   "rr_25d_vol_pts", "reason"]  # fmt: skip
+        return table(df[columns], ["expiry", "settlement", "days", "ATM IV", "25d call IV",
+                                   "25d put IV", "risk reversal (vol pts)", "note"])  # fmt: skip
+    v = vol_summary(c, settings=s)
+    rr, ts = v["rr_25d_vol_pts"], v["term_structure"]
+    return pairs([
+        ("25-delta risk reversal (vol pts)", rr if rr == rr else v["skew_reason"]),
+        ("risk reversal expiry", v["rr_expiry"]),
+        ("ATM term structure (front / back)", ts if ts == ts else v["term_reason"]),
+        ("front expiry", v["front_expiry"]), ("front ATM IV", v["front_atm_iv"]),
+        ("back expiry", v["back_expiry"]), ("back ATM IV", v["back_atm_iv"]),
+    ])  # fmt: skip
+
+
+@udf
+def GEX_BOOK(*chains):
+    """Combined dealer GEX of several chains in the first chain's points, and in ES points."""
+    from .book import combined_book
+
+    parsed = [cached_chain(values, spot=None, asof=None, iv_unit="decimal")
+              for values in chains if values not in (None, "")]  # fmt: skip
+    b = combined_book(parsed)
+    es = b["es_price"] == b["es_price"]
+    rows = [("combined net GEX ($ per 1%)", b["total_gex"]), ("spot", b["spot"]),
+            ("gamma flip", b["flip"] if b["flip"] == b["flip"] else b["flip_reason"]),
+            ("call wall", b["call_wall"]), ("put wall", b["put_wall"]),
+            ("abs-gamma strike", b["abs_gamma_strike"]),
+            ("ES price", b["es_price"] if es else b["es_source"])]  # fmt: skip
+    if es:
+        rows += [(f"{name.replace('_', ' ')} (ES/MES points)", value)
+                 for name, value in b["levels_es"].items()]  # fmt: skip
+        rows += [("ES contracts per 1%", b["es_contracts_per_1pct"]),
+                 ("MES contracts per 1%", b["mes_contracts_per_1pct"])]  # fmt: skip
+    rows += [(f"chain {i + 1} spot ratio", r) for i, r in enumerate(b["ratios"])]
+    return pairs(rows)

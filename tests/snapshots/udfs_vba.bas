@@ -11,6 +11,38 @@ failed:
     BS_GREEKS = Err.Description
 End Function
 
+Function GEX_BOOK(ParamArray chains())
+    Dim argsArray() As Variant
+    argsArray = Array()
+    ReDim Preserve argsArray(0 to UBound(chains) - LBound(chains) + 0)
+    For k = LBound(chains) To UBound(chains)
+    argsArray(0 + k - LBound(chains)) = chains(k)
+    Next k
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_BOOK = XLPy.CallUDF("xlgex.udfs", "GEX_BOOK", argsArray, ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_BOOK = XLPy.CallUDF("xlgex.udfs", "GEX_BOOK", argsArray)
+        Exit Function
+    #End If
+failed:
+    GEX_BOOK = Err.Description
+End Function
+
+Function GEX_EXPIRY(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_EXPIRY = XLPy.CallUDF("xlgex.udfs", "GEX_EXPIRY", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_EXPIRY = XLPy.CallUDF("xlgex.udfs", "GEX_EXPIRY", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_EXPIRY = Err.Description
+End Function
+
 Function GEX_EXPOSURE(chain, Optional greek, Optional spot, Optional asof, Optional convention, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -24,13 +56,13 @@ failed:
     GEX_EXPOSURE = Err.Description
 End Function
 
-Function GEX_FLIP(chain, Optional spot, Optional asof, Optional convention, Optional method, Optional expiries, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional preset, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_FLIP(chain, Optional spot, Optional asof, Optional convention, Optional method, Optional expiries, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional preset, Optional iv_unit, Optional rate, Optional div_yield, Optional details)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield, details), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield))
+        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield, details))
         Exit Function
     #End If
 failed:
@@ -48,6 +80,32 @@ Function GEX_INFO(chain, Optional spot, Optional asof, Optional convention, Opti
     #End If
 failed:
     GEX_INFO = Err.Description
+End Function
+
+Function GEX_LEVELS(chain, Optional spot, Optional asof, Optional n, Optional anywhere, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_LEVELS = XLPy.CallUDF("xlgex.udfs", "GEX_LEVELS", Array(chain, spot, asof, n, anywhere, convention, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_LEVELS = XLPy.CallUDF("xlgex.udfs", "GEX_LEVELS", Array(chain, spot, asof, n, anywhere, convention, gamma_source, expiries, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_LEVELS = Err.Description
+End Function
+
+Function GEX_MOVE(chain, Optional spot, Optional asof, Optional view, Optional expiries, Optional convention, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_MOVE = XLPy.CallUDF("xlgex.udfs", "GEX_MOVE", Array(chain, spot, asof, view, expiries, convention, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_MOVE = XLPy.CallUDF("xlgex.udfs", "GEX_MOVE", Array(chain, spot, asof, view, expiries, convention, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_MOVE = Err.Description
 End Function
 
 Function GEX_PROFILE(chain, Optional spot, Optional asof, Optional convention, Optional n_levels, Optional range_pct, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional expiries, Optional preset, Optional iv_unit, Optional rate, Optional div_yield)
@@ -74,6 +132,19 @@ Function GEX_REGIME(chain, Optional spot, Optional asof, Optional convention, Op
     #End If
 failed:
     GEX_REGIME = Err.Description
+End Function
+
+Function GEX_SKEW(chain, Optional spot, Optional asof, Optional details, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_SKEW = XLPy.CallUDF("xlgex.udfs", "GEX_SKEW", Array(chain, spot, asof, details, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_SKEW = XLPy.CallUDF("xlgex.udfs", "GEX_SKEW", Array(chain, spot, asof, details, expiries, iv_unit, rate, div_yield))
+        Exit Function
+    #End If
+failed:
+    GEX_SKEW = Err.Description
 End Function
 
 Function GEX_STRIKE(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)

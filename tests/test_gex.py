@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -202,8 +203,6 @@ def test_properties(seed, scale):
     # reordering the rows changes nothing
     assert float(total_gex(_shuffle_equal(chain, seed))) == pytest.approx(total, rel=1e-9, abs=1e-6)
     # linear in open interest and in the multiplier
-    import dataclasses
-
     more_oi = dataclasses.replace(chain, open_interest=chain.open_interest * scale)
     assert float(total_gex(more_oi)) == pytest.approx(total * scale, rel=1e-9, abs=1e-6)
     bigger = dataclasses.replace(chain, multiplier=chain.multiplier * scale)
@@ -361,3 +360,37 @@ def test_results_show_a_readable_unit():
     assert "$ per 1.00 move" in repr(total_gex(chain, unit="usd_per_point"))
     flip = xlgex.gamma_flip(chain)
     assert "unit='spot units'" in repr(flip) and "usd_per_1pct" not in repr(flip)
+
+
+def test_chain_gamma_source_on_an_empty_chain_says_nothing_priced():
+    empty = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2)], chain_gamma=[0.05]).take([])
+    with pytest.raises(NothingPricedError, match="the chain has no contracts"):
+        total_gex(empty, gamma_source="chain")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), hours=st.floats(-48.0, 24.0 * 40),
+       expiries=st.sampled_from([None, "0dte", "ex0dte"]), blank_iv=st.floats(0.0, 0.5))
+def test_coverage_adds_up_at_any_clock(seed, hours, expiries, blank_iv):
+    rng = np.random.default_rng(seed)
+    chain = random_chain(rng, n=80)
+    chain = dataclasses.replace(chain, iv=np.where(rng.random(len(chain)) < blank_iv, np.nan, chain.iv))
+    later = chain.at(ASOF + dt.timedelta(hours=hours))
+    cov = coverage(later, expiries=expiries)
+    # independent count: settlement instants against the clock, minute by minute
+    asof_min = int((later.asof - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)).total_seconds() // 60)
+    live = chain.settle_minutes > asof_min
+    day = np.datetime64(later.asof.date(), "D")
+    window = {None: np.ones(len(chain), bool), "0dte": chain.expiry == day,
+              "ex0dte": chain.expiry != day}[expiries]
+    priced = live & window & np.isfinite(chain.iv)
+    assert cov["contracts_read"] == len(chain)
+    assert cov["excluded"]["expired"] == int((~live).sum())
+    assert cov["excluded"]["filtered"] == int((live & ~window).sum())
+    assert cov["contracts_priced"] == int(priced.sum())
+    assert cov["contracts_read"] == cov["contracts_priced"] + sum(cov["excluded"].values())
+    if priced.any():
+        assert total_gex(later, expiries=expiries).contracts_priced == int(priced.sum())
+    else:
+        with pytest.raises(NothingPricedError):
+            total_gex(later, expiries=expiries)

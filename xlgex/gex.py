@@ -179,8 +179,9 @@ def _coverage(chain: Chain, s: GexSettings):
     base = chain.including_expired() if classic else chain
     selected = base.select(s.expiries)
     if s.gamma_source == "chain":
-        if not np.isfinite(base.chain_gamma).any() and not (
-                expired is not None and np.isfinite(expired.chain_gamma).any()):
+        listed = [c.chain_gamma for c in (base, expired) if c is not None]
+        gammas = np.concatenate(listed)
+        if gammas.size and not np.isfinite(gammas).any():
             raise ChainError("xlgex: the chain has no Gamma column; use gamma_source 'model'")
         usable, reason = np.isfinite(selected.chain_gamma), "no_gamma"
     else:

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from xlgex.errors import XlgexError
 from xlgex.regime import classify_regime
 
 from .chains import TODAY, toy_chain
@@ -73,3 +74,14 @@ def test_facts_from_a_chain():
     assert facts["net_gex"] != 0 and facts["spot"] == 100.0
     overridden = classify_regime(chain, spot=95.0)  # on the 0DTE put strike
     assert overridden.facts["spot"] == 95.0 and overridden.base == "short gamma"
+
+
+def test_chain_gamma_without_iv_still_has_a_regime():
+    # Bars from the chain's own gamma; the profile needs IV, so the flip is a reason, not an error.
+    chain = toy_chain([(100.0, "P", NEXT_WEEK, 1000, float("nan"))], chain_gamma=[0.04])
+    regime = classify_regime(chain, gamma_source="chain")
+    assert regime.base == "short gamma"  # dealers short the put under the default convention
+    assert regime.facts["net_gex"] == pytest.approx(-0.04 * 1000 * 100 * 100.0**2 * 0.01)
+    assert math.isnan(regime.facts["flip"]) and "without IV" in regime.facts["flip_reason"]
+    with pytest.raises(XlgexError, match="no contract priced"):
+        classify_regime(chain)  # model gamma: nothing priced at all

@@ -23,9 +23,10 @@ import dataclasses
 import math
 
 from .chain import Chain
-from .errors import error
+from .errors import NothingPricedError, error
 from .flip import gamma_flip
 from .gex import GexSettings, _resolve, gex_walls, total_gex
+from .results import Figure
 
 __all__ = ["Regime", "classify_regime", "NEAR_FLIP_PCT", "STEEP_SKEW_VOL_PTS", "STRESS_RATIO"]
 
@@ -69,6 +70,15 @@ def _finite(value, what: str) -> float:
     return number
 
 
+def _flip_or_reason(chain: Chain, s: GexSettings) -> Figure:
+    """The flip, or NaN with the reason when the profile prices nothing although the bars do
+    (``gamma_source="chain"`` on a chain without IV: the base regime still stands)."""
+    try:
+        return gamma_flip(chain, settings=s)
+    except NothingPricedError as err:
+        return Figure(float("nan"), crossings=(), reason=f"no flip: {str(err)[len('xlgex: '):]}")
+
+
 def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
                     net_gex: float | None = None, flip: float | None = None,
                     skew: float | None = None, term_structure: float | None = None,
@@ -103,7 +113,7 @@ def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
         if spot is not None:
             chain = chain.with_spot(spot)
         total = total_gex(chain, settings=s)
-        flip_fig = gamma_flip(chain, settings=s)
+        flip_fig = _flip_or_reason(chain, s)
         walls = gex_walls(chain, settings=s)
         spot, net_gex, flip = chain.spot, float(total), float(flip_fig)
         skew, term_structure = _chain_vol_views(chain, s, skew, term_structure, facts)

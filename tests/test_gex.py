@@ -394,3 +394,16 @@ def test_coverage_adds_up_at_any_clock(seed, hours, expiries, blank_iv):
     else:
         with pytest.raises(NothingPricedError):
             total_gex(later, expiries=expiries)
+
+
+def test_nothing_priced_message_lists_every_reason():
+    # At 17:00: today's call settled; next week's put has no IV; the December call is outside
+    # the window. Each reason is counted once, in the order expired, no IV, filtered.
+    chain = toy_chain([(100.0, "C", TODAY, 10, 0.2), (100.0, "P", NEXT_WEEK, 5, float("nan")),
+                       (105.0, "C", "2026-12-04", 5, 0.2)], asof=LATE)
+    with pytest.raises(NothingPricedError) as caught:
+        total_gex(chain, expiries=[NEXT_WEEK])
+    assert str(caught.value) == ("xlgex: no contract priced at 2026-11-20 17:00 New York: "
+                                 "1 expired, 1 without IV, 1 filtered out by expiries=2026-11-27")
+    assert caught.value.coverage["excluded"] == {"expired": 1, "filtered": 1, "no_iv": 1,
+                                                 "no_gamma": 0}

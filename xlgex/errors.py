@@ -26,9 +26,9 @@ class HedgeError(XlgexError):
 
 EXCLUSION_TEXTS = {
     "expired": "{n:,} expired",
-    "filtered": "{n:,} filtered out by expiries={expiries}",
     "no_iv": "{n:,} without IV",
     "no_gamma": "{n:,} without chain gamma",
+    "filtered": "{n:,} filtered out by expiries={expiries}",
 }
 """How each reason a contract is not priced reads in a message (see ``xlgex.gex.coverage``)."""
 
@@ -41,8 +41,9 @@ class NothingPricedError(XlgexError):
 
     def __init__(self, coverage: dict):
         self.coverage = coverage
-        parts = [EXCLUSION_TEXTS[reason].format(n=n, expiries=coverage.get("expiries_text", ""))
-                 for reason, n in coverage["excluded"].items() if n]  # fmt: skip
+        excluded = coverage["excluded"]
+        parts = [text.format(n=excluded[reason], expiries=coverage.get("expiries_text", ""))
+                 for reason, text in EXCLUSION_TEXTS.items() if excluded.get(reason)]  # fmt: skip
         why = ", ".join(parts) if parts else "the chain has no contracts"
         super().__init__(f"xlgex: no contract priced at {coverage['asof_text']}: {why}")
 

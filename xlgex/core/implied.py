@@ -15,6 +15,8 @@ __all__ = ["black_price", "black_implied_vol", "parity_forward", "VOL_MAX"]
 VOL_MAX = 10.0
 """Highest implied vol searched (1000%); a price that needs more has no answer."""
 _ITERATIONS = 100
+_PARITY_STRIKES = 8  # strikes nearest the money used for the parity fit
+_RATE_MIN, _RATE_MAX = -0.05, 0.25  # rates a parity fit may imply, per year, continuous
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 
 
@@ -101,32 +103,36 @@ def black_implied_vol(price, forward, strike, t_years, is_call, discount=1.0):
     return np.where(ok, vol, np.nan)
 
 
-def parity_forward(strike, call_price, put_price):
+def parity_forward(strike, call_price, put_price, t_years):
     r"""Forward and discount factor implied by put-call parity at one expiry.
 
     Parameters
     ----------
     strike, call_price, put_price : array_like
         Strikes where both a call and a put are priced (e.g. bid/ask mids), spot units.
+    t_years : float
+        Year fraction to settlement; bounds the discount factor a fit may imply.
 
     Returns
     -------
     (forward, discount) : (float, float)
         From the least-squares line :math:`C - P = D F - D K` through the (up to) eight
-        strikes nearest the money (smallest :math:`|C - P|`); with one strike, or where the fit
-        gives a discount factor outside [0.5, 1.5], ``D = 1`` and ``F`` the median of
-        :math:`K + C - P` over those strikes. NaN, NaN when nothing is given.
+        strikes nearest the money (smallest :math:`|C - P|`). Where that fit implies a rate
+        outside [-5%, 25%] a year (noise in short-dated quotes), or there is one strike,
+        ``D = 1`` and ``F`` is the median of :math:`K + C - P` over those strikes. NaN, NaN
+        when nothing is given.
     """
-    strike, diff = np.asarray(strike, float), np.asarray(call_price, float) - np.asarray(put_price, float)
+    strike = np.asarray(strike, float)
+    diff = np.asarray(call_price, float) - np.asarray(put_price, float)
     good = np.isfinite(strike) & np.isfinite(diff)
     strike, diff = strike[good], diff[good]
     if strike.size == 0:
         return np.nan, np.nan
-    near = np.argsort(np.abs(diff), kind="stable")[:8]
+    near = np.argsort(np.abs(diff), kind="stable")[:_PARITY_STRIKES]
     strike, diff = strike[near], diff[near]
     if np.unique(strike).size >= 2:
         slope, intercept = np.polyfit(strike, diff, 1)
         discount = -slope
-        if 0.5 <= discount <= 1.5:
+        if np.exp(-_RATE_MAX * t_years) <= discount <= np.exp(-_RATE_MIN * t_years):
             return float(intercept / discount), float(discount)
     return float(np.median(strike + diff)), 1.0

@@ -28,7 +28,7 @@ from ..chain import Chain
 from ..errors import XlgexError, error
 from . import cboe_json, parquet, schwab_json, text, xlsx
 from .dates import _when_argument, parse_date
-from .table import FIELDS, chain_from_grid, grid_from_frame, grid_from_rows
+from .table import FIELDS, chain_from_grid, grid_from_frame, grid_from_rows, looks_like_header
 from .values import AM_SETTLED_ROOTS, EXCEL_ERRORS, _choice, _is_blank, _positive_argument
 
 __all__ = ["read_chain", "parse_date", "FIELDS", "AM_SETTLED_ROOTS", "EXCEL_ERRORS", "ACCEPTED"]
@@ -200,13 +200,16 @@ def _json_grid(raw: bytes):
 
 def _records(obj) -> pd.DataFrame:
     """A JSON table saved by pandas or a script: a list of row objects or columns of values."""
+    frame = None
     try:
         if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
-            return pd.DataFrame(obj)
+            frame = pd.DataFrame(obj)
         if isinstance(obj, dict) and obj and all(isinstance(v, (list, dict)) for v in obj.values()):
-            return pd.DataFrame(obj)
+            frame = pd.DataFrame(obj)
     except ValueError:
         pass
+    if frame is not None and looks_like_header([str(c) for c in frame.columns]):
+        return frame
     keys = ", ".join(list(obj)[:8]) if isinstance(obj, dict) else f"a list of {len(obj)} items"
     raise XlgexError(f"xlgex: JSON holding {keys or 'nothing'} is not an option chain xlgex knows; "
                      f"it reads {ACCEPTED}, or a JSON list of contract rows")  # fmt: skip

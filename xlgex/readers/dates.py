@@ -41,6 +41,7 @@ _MONTH_DAY_YEAR = re.compile(r"(?:[a-z]{3,9}\.?,?\s+)?([a-z]{3,9})\.?\s+(\d{1,2}
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[-\s]([a-z]{3,9})\.?[-\s,]+(\d{4}|\d{2})", re.I)
 _YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})")  # European: 18.12.2026
 
 
 def _month(name: str) -> int:
@@ -67,6 +68,8 @@ def _date_from_text(text: str) -> dt.date | None:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         if m := _US_DATE.fullmatch(text):
             return dt.date(_year(m[3]), int(m[1]), int(m[2]))
+        if m := _DOTTED_DATE.fullmatch(text):
+            return dt.date(_year(m[3]), int(m[2]), int(m[1]))
         if re.fullmatch(r"\d{8}", text):
             return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
         return dt.datetime.fromisoformat(text).date()  # "2022-02-07 00:00:00" and the like

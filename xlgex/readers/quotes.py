@@ -31,6 +31,9 @@ def _mids(bid: np.ndarray, ask: np.ndarray) -> np.ndarray:
 def solve_missing_iv(c: dict, bid, ask, spot: float, asof, diag: Diagnostics) -> np.ndarray:
     """``c["iv"]`` with the missing IVs of quoted, live contracts solved from the mid price.
 
+    A contract whose bid is at or below its intrinsic value (on the parity forward) stays
+    without IV: its mid's time value is then the bid/ask spread, not the market's vol.
+
     ``c`` holds the reader's arrays (strike, expiry, is_call, am_settled, iv). The count of
     solved IVs goes to ``diag.iv_solved`` and a note.
     """
@@ -46,12 +49,14 @@ def solve_missing_iv(c: dict, bid, ask, spot: float, asof, diag: Diagnostics) ->
     no_pair = 0
     for instant in np.unique(settle[want]):
         group = settle == instant
-        f, d = _group_forward(strike[group], is_call[group], mid[group])
+        f, d = _group_forward(strike[group], is_call[group], mid[group], t_years[group][0])
         if not np.isfinite(f):
             f, d, no_pair = spot, 1.0, no_pair + 1
         forward[group], discount[group] = f, d
-    solved = black_implied_vol(mid[want], forward[want], strike[want], t_years[want],
-                               is_call[want], discount[want])  # fmt: skip
+    terms = (forward[want], strike[want], t_years[want], is_call[want], discount[want])
+    solved = black_implied_vol(mid[want], *terms)
+    # the bid must carry time value too, or the mid's "time value" is only the spread
+    solved[np.isnan(black_implied_vol(np.asarray(bid, float)[want], *terms))] = np.nan
     out = iv.copy()
     out[want] = solved
     count = int(np.isfinite(solved).sum())
@@ -59,18 +64,18 @@ def solve_missing_iv(c: dict, bid, ask, spot: float, asof, diag: Diagnostics) ->
     text = (f"{count} IVs solved from bid/ask mids (Black-Scholes-Merton on each expiry's "
             f"put-call parity forward, the chain's clock)")  # fmt: skip
     if count < solved.size:
-        text += f"; {solved.size - count} quoted rows have no IV that fits their mid"
+        text += f"; {solved.size - count} quoted rows left without (bid at or below intrinsic value)"
     if no_pair:
         text += f"; {no_pair} expiries without a quoted call/put pair used spot as forward"
     diag.note(text)
     return out
 
 
-def _group_forward(strike, is_call, mid):
+def _group_forward(strike, is_call, mid, t_years):
     """Parity forward and discount factor of one expiry from strikes quoted on both sides."""
     calls = dict(zip(strike[is_call & np.isfinite(mid)], mid[is_call & np.isfinite(mid)], strict=True))
     puts = dict(zip(strike[~is_call & np.isfinite(mid)], mid[~is_call & np.isfinite(mid)], strict=True))
     both = sorted(set(calls) & set(puts))
     if not both:
         return np.nan, np.nan
-    return parity_forward(both, [calls[k] for k in both], [puts[k] for k in both])
+    return parity_forward(both, [calls[k] for k in both], [puts[k] for k in both], t_years)

@@ -86,10 +86,10 @@ _HEADER_KEYS = frozenset(_ALIASES["strike"] + _SYMBOL_KEYS)
 def chain_from_grid(grid: _Grid, *, spot, asof, unit: str, multiplier, iv_from_quotes: bool) -> Chain:
     """The chain in ``grid`` with arguments already validated (see :func:`xlgex.readers.read_chain`)."""
     diag = Diagnostics(iv_unit=unit)
-    for text in grid.notes:
-        diag.note(text)
     cboe = _side_by_side(grid)
     sides = cboe if cboe is not None else _long_sides(grid)
+    for text in grid.notes:
+        diag.note(text)
     c, found_spot, found_asof = _read_contracts(grid, sides, multiplier, diag)
     bid, ask = c.pop("bid"), c.pop("ask")
     c["iv"] = _iv_in_decimals(c["iv"], unit, diag, grid.label(sides[0].cols.get("iv")))
@@ -520,7 +520,9 @@ def _note_settlement(am: np.ndarray, cols: dict, diag: Diagnostics) -> None:
 
 
 # -- spot, asof and IV unit --------------------------------------------------------------------
-_LAST = re.compile(r"\blast(?: trade| sale| price)?:?\s*\$?\s*(\d[\d,]*(?:\.\d+)?)", re.I)
+_LAST = re.compile(
+    r"\blast(?: trade| sale| price)?:?\s*\$?\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)", re.I
+)
 """The spot in a title line: CBOE's ``Last: 4500.53``, Fidelity's ``Last Trade $185.27``."""
 
 
@@ -528,13 +530,14 @@ def _preamble(grid: _Grid, cboe: bool):
     """Spot and quote time from the lines above the header, each as (value, note, source)."""
     spot = asof = None
     for number, cells in grid.preamble:
+        line = ",".join(c for c in cells if isinstance(c, str))  # "Last Trade $3,891.93" unquoted
+        if spot is None and (m := _LAST.search(line)):
+            spot = _file_spot(m[1], number)
         for cell in cells:
             if not isinstance(cell, str):
                 continue
             text = cell.strip()
-            if spot is None and (m := _LAST.search(text)):
-                spot = _file_spot(m[1], number)
-            elif asof is None and _TIME_TAIL.fullmatch(text):
+            if asof is None and _TIME_TAIL.fullmatch(text):
                 try:
                     when = _when_from_text(text)
                 except ValueError:  # a clock such as 25:00

@@ -1,0 +1,233 @@
+"""Every file format read_chain sniffs gives the same chain as the CBOE CSV it was saved from.
+
+The fixtures in ``fixtures/formats/`` are written by ``fixtures/make_formats.py`` from
+``fixtures/cboe_spx_small.csv`` (spot 3891.9299, quoted 2023-03-15 15:00 New York).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlgex.conventions import NEW_YORK
+from xlgex.errors import XlgexError
+from xlgex.gex import total_gex
+from xlgex.readers import read_chain
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FORMATS = FIXTURES / "formats"
+CBOE_CSV = FIXTURES / "cboe_spx_small.csv"
+QUOTED = dt.datetime(2023, 3, 15, 15, 0, tzinfo=NEW_YORK)
+
+
+def contracts(chain) -> list:
+    """(expiry, AM, call, strike, open interest, IV or None) per contract, sorted."""
+    iv = [None if np.isnan(v) else round(float(v), 12) for v in chain.iv]
+    keys = zip(chain.expiry.astype(str), chain.am_settled.tolist(), chain.is_call.tolist(),
+               chain.strike.tolist(), chain.open_interest.tolist(), iv, strict=True)  # fmt: skip
+    return sorted(keys, key=lambda k: k[:4])
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return read_chain(CBOE_CSV)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cboe_bom.csv", "cboe_semicolon_decimal_comma.csv", "cboe_tab_utf16.txt", "cboe.xlsx",
+     "cboe_delayed.json", "schwab_chain.json"],
+)  # fmt: skip
+def test_every_format_reads_the_same_chain(name, reference):
+    chain = read_chain(FORMATS / name)
+    assert (chain.spot, chain.asof) == (reference.spot, reference.asof)
+    assert contracts(chain) == contracts(reference)
+    assert chain.diagnostics.dropped == reference.diagnostics.dropped == {"expired": 4}
+    assert float(total_gex(chain)) == pytest.approx(float(total_gex(reference)), rel=1e-12)
+    assert float(total_gex(chain)) != 0.0
+
+
+@pytest.mark.parametrize("name", ["cboe_bom.csv", "cboe_semicolon_decimal_comma.csv",
+                                  "cboe_tab_utf16.txt", "cboe.xlsx"])  # fmt: skip
+def test_row_numbers_are_the_file_lines(name, reference):
+    chain = read_chain(FORMATS / name)
+    assert sorted(chain.source_row.tolist()) == sorted(reference.source_row.tolist())
+
+
+def test_sniffing_is_noted():
+    notes = read_chain(FORMATS / "cboe_semicolon_decimal_comma.csv").diagnostics.assumptions
+    assert "text file read as UTF-8, semicolon-separated" in notes
+    assert any("decimal commas" in n for n in notes)
+    notes = read_chain(FORMATS / "cboe_tab_utf16.txt").diagnostics.assumptions
+    assert "text file read as UTF-16, tab-separated" in notes
+
+
+def test_cboe_json_without_timestamp_needs_the_asof(reference):
+    path = FORMATS / "cboe_delayed_data_only.json"
+    chain = read_chain(path, asof=dt.datetime(2023, 3, 15, 15, 0))
+    assert chain.spot == reference.spot and contracts(chain) == contracts(reference)
+    late = read_chain(path, asof=dt.datetime(2023, 5, 1, 12, 0))  # everything settled
+    assert len(late) == 0 and late.diagnostics.dropped == {"expired": 22}
+
+
+def test_cboe_json_spot_and_time_come_from_the_file():
+    chain = read_chain(FORMATS / "cboe_delayed.json")
+    d = chain.diagnostics
+    assert (d.spot_source, d.asof_source) == ("file", "file")
+    assert any("current_price" in n for n in d.assumptions)
+
+
+def test_schwab_percent_volatility_and_not_available():
+    chain = read_chain(FORMATS / "schwab_chain.json", iv_from_quotes=False)
+    assert chain.diagnostics.iv_unit == "percent"
+    # the Mar 15 3950 put has IV 0 in the CBOE file, -999 ("not available") here
+    put = (chain.strike == 3950) & ~chain.is_call & (chain.expiry == np.datetime64("2023-03-15"))
+    assert np.isnan(chain.iv[put]).all() and np.isnan(chain.chain_gamma[put]).all()
+    call = (chain.strike == 3900) & chain.is_call & (chain.expiry == np.datetime64("2023-03-15"))
+    assert chain.iv[call].tolist() == [pytest.approx(0.1987, rel=1e-15)]
+
+
+def test_xlsx_sheet_choice():
+    path = FORMATS / "cboe.xlsx"
+    chain = read_chain(path)  # the first sheet ("Notes") holds no chain: "Chain" is found
+    assert "sheet 'Chain' read (of Notes, Chain)" in chain.diagnostics.assumptions
+    assert len(read_chain(path, sheet="chain")) == len(read_chain(path, sheet=2)) == 18
+    with pytest.raises(XlgexError, match="no sheet 'Prices' in the workbook; its sheets: Notes, Chain"):
+        read_chain(path, sheet="Prices")
+    with pytest.raises(XlgexError, match="missing column 'Strike'"):
+        read_chain(path, sheet="Notes")
+
+
+def test_parquet_reads_like_its_csv():
+    from_csv = read_chain(FIXTURES / "long_chain.csv")
+    from_parquet = read_chain(FORMATS / "long_chain.parquet")
+    assert contracts(from_parquet) == contracts(from_csv)
+    assert (from_parquet.spot, from_parquet.asof) == (from_csv.spot, from_csv.asof)
+
+
+def test_parquet_without_an_engine_says_what_to_install(monkeypatch):
+    def no_engine(*args, **kwargs):
+        raise ImportError("Unable to find a usable engine")
+
+    monkeypatch.setattr(pd, "read_parquet", no_engine)
+    with pytest.raises(XlgexError, match=r"reading Parquet needs pyarrow: pip install"):
+        read_chain(FORMATS / "long_chain.parquet")
+
+
+def test_european_long_table():
+    chain = read_chain(FORMATS / "long_european.csv")
+    assert chain.spot == 3891.93 and chain.asof == QUOTED
+    assert contracts(chain) == [
+        ("2023-03-17", False, False, 3900.0, 6500.0, 0.2288),
+        ("2023-03-17", False, True, 3900.0, 9516.0, 0.2178),  # "9.516": '.' thousands here
+        ("2023-04-21", True, True, 3900.0, 7000.0, 0.2105),
+    ]
+
+
+def test_fidelity_export(reference):
+    chain = read_chain(FORMATS / "fidelity_atp.csv")
+    assert chain.spot == 3891.93  # "Last Trade $3,891.93"
+    assert chain.asof == QUOTED  # "03/15/2023 03:00:00 PM ET"
+    strip = [c[:5] for c in contracts(chain)]
+    assert strip == [c[:5] for c in contracts(reference)]
+    assert chain.diagnostics.dropped["blank"] == 8  # 4 expiry separator lines x 2 sides
+    assert chain.diagnostics.iv_solved == int(np.isfinite(chain.iv).sum()) > 0
+
+
+def test_yfinance_frame_saved_as_csv(reference):
+    chain = read_chain(FORMATS / "yfinance_calls.csv", spot=3891.9299, asof=QUOTED)
+    calls = [c[:5] for c in contracts(reference) if c[2]]
+    assert [c[:5] for c in contracts(chain)] == calls  # expiry, type, strike from the symbols
+    assert set(chain.multiplier.tolist()) == {100.0}  # contractSize "REGULAR"
+    notes = chain.diagnostics.assumptions
+    assert any("decoded from the option symbols in 'contractSymbol'" in n for n in notes)
+    assert any("IVs below 0.0001 taken as placeholders" in n for n in notes)
+
+
+def test_thinkorswim_without_open_interest_says_what_to_add():
+    with pytest.raises(XlgexError) as info:
+        read_chain(FORMATS / "thinkorswim.csv")
+    text = str(info.value)
+    assert text.startswith("xlgex: row 8: missing column 'Open Interest'")
+    assert "columns found: Theo Price, Mark, BID, BX, ASK, AX, Exp, Strike" in text
+    assert "thinkorswim export: add 'Open Int'" in text and "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("content", "looks"),
+    [
+        (b"%PDF-1.7 ...", "a PDF document"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "an old Excel .xls workbook"),
+        (b"<!DOCTYPE html><html><body>Options</body></html>", "a web page"),
+        (bytes(range(256)) * 8, "a binary file"),
+        (b"   \n\n", "an empty file"),
+        (b"\x1f\x8b\x08\x00", "a gzip archive"),
+    ],
+)
+def test_a_file_in_no_accepted_format_says_what_it_looks_like(tmp_path, content, looks):
+    path = tmp_path / "chain.csv"
+    path.write_bytes(content)
+    with pytest.raises(XlgexError) as info:
+        read_chain(path)
+    text = str(info.value)
+    assert text.startswith("xlgex: 'chain.csv' looks like " + looks)
+    assert ".xlsx/.xlsm, Parquet, CBOE delayed-quotes JSON" in text
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"options": [1, 2', r"not valid JSON \(line 1"),
+        ('{"quote": {"last": 1}}', "JSON holding quote is not an option chain xlgex knows"),
+        ("[1, 2, 3]", "JSON holding a list of 3 items is not an option chain"),
+    ],
+)
+def test_json_that_is_no_chain(tmp_path, content, expected):
+    path = tmp_path / "chain.json"
+    path.write_text(content)
+    with pytest.raises(XlgexError, match=expected):
+        read_chain(path)
+
+
+def test_json_records_of_a_long_table(tmp_path):
+    frame = pd.read_csv(FIXTURES / "long_chain.csv").dropna(how="all")
+    path = tmp_path / "chain.json"
+    path.write_text(frame.to_json(orient="records"))
+    assert contracts(read_chain(path)) == contracts(read_chain(FIXTURES / "long_chain.csv"))
+    path.write_text(json.dumps(frame.to_dict(orient="list")))
+    assert contracts(read_chain(path)) == contracts(read_chain(FIXTURES / "long_chain.csv"))
+
+
+# -- a download cut short ----------------------------------------------------------------------
+def _cut(tmp_path, source: Path, size: int) -> Path:
+    path = tmp_path / source.name
+    path.write_bytes(source.read_bytes()[:size])
+    return path
+
+
+@pytest.mark.parametrize("back", [1, 2, 7, 40, 100, 150])
+def test_a_cboe_download_cut_mid_row_is_refused(tmp_path, back):
+    raw = CBOE_CSV.read_bytes()
+    path = _cut(tmp_path, CBOE_CSV, len(raw) - back)
+    last_line = raw[: len(raw) - back].count(b"\n") + 1
+    with pytest.raises(XlgexError, match=rf"^xlgex: row {last_line}: .*the file ends in the middle"):
+        read_chain(path)
+
+
+def test_a_long_table_cut_mid_row_is_refused(tmp_path):
+    raw = (FIXTURES / "long_chain.csv").read_bytes()
+    cut = raw.index(b"SPX,2023-03-17,C") + 20  # inside line 5
+    path = _cut(tmp_path, FIXTURES / "long_chain.csv", cut)
+    with pytest.raises(XlgexError, match=r"^xlgex: row 5: 4 of 9 fields: the file ends"):
+        read_chain(path)
+
+
+def test_a_complete_long_table_without_final_line_break_reads(tmp_path):
+    path = tmp_path / "chain.csv"
+    path.write_text("Expiration,Type,Strike,Open Interest,IV\n2023-03-17,C,3900,10,0.2")
+    assert len(read_chain(path, spot=3900, asof=QUOTED)) == 1

@@ -41,23 +41,25 @@ def _folder_problem(folder: Path) -> str | None:
     return None
 
 
-def check_output(path, *, force: bool = False, suffixes=(".xlsx",), inputs: Iterable = ()) -> Path:
+def check_output(path, *, force: bool = False, suffixes=(".xlsx",), inputs: Iterable = (),
+                 what: str = "output") -> Path:
     """Check that ``path`` may be written and return it as a :class:`~pathlib.Path`.
 
     Refused (one-line ``XlgexError``): a suffix not in ``suffixes`` (compared without case),
     a path that exists while ``force`` is False (the message names ``--force``), a path that
     is one of ``inputs`` (even with ``force``), an existing folder at ``path``, and a folder
-    that is missing or not writable.
+    that is missing or not writable. ``what`` names the path in messages (the command line
+    passes its flag, ``--output``).
     """
     path = Path(path)
     wanted = tuple(s.lower() for s in suffixes)
     if wanted and path.suffix.lower() not in wanted:
-        raise XlgexError(f"xlgex: output '{path}' must end in {' or '.join(wanted)}")
+        raise XlgexError(f"xlgex: {what} '{path}' must end in {' or '.join(wanted)}")
     for source in inputs:
         if source is not None and _same_file(path, Path(source)):
-            raise XlgexError(f"xlgex: output '{path}' is the input file; choose another name")
+            raise XlgexError(f"xlgex: {what} '{path}' is the input file; choose another name")
     if path.is_dir():
-        raise XlgexError(f"xlgex: output '{path}' is a folder; give a file name")
+        raise XlgexError(f"xlgex: {what} '{path}' is a folder; give a file name")
     problem = _folder_problem(path.parent if str(path.parent) else Path("."))
     if problem:
         raise XlgexError(f"xlgex: cannot write '{path}': {problem}")

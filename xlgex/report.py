@@ -53,7 +53,7 @@ def _number(x):
 
 
 def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: str = "",
-                 force: bool = False) -> Path:  # fmt: skip
+                 force: bool = False, settings=None) -> Path:  # fmt: skip
     """Write a values-only ``.xlsx`` report of ``chain``'s dealer gamma exposure.
 
     Parameters
@@ -68,6 +68,9 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
         Shown at the top of the Summary sheet (e.g. the chain's file name).
     force : bool, default False
         Replace ``path`` if it exists.
+    settings : GexSettings, optional
+        Every GEX setting (:func:`xlgex.gex.gex_settings`: gamma source, preset, expiries);
+        when given, ``convention`` is ignored.
 
     Returns
     -------
@@ -90,7 +93,7 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
         from .readers import read_chain
 
         chain = read_chain(chain)
-    s = gex_settings(convention=convention)
+    s = settings or gex_settings(convention=convention)
     data = {
         "total": total_gex(chain, settings=s),
         "by_strike": gex_by_strike(chain, settings=s),

@@ -27,8 +27,10 @@ def add_parser(sub) -> None:
     p.add_argument("--cache-dir", help="where finished snapshots are kept "
                    "(default: <OUT stem>.xlgex-cache beside OUT)")  # fmt: skip
     p.add_argument("--horizon", help="move study horizon, e.g. 1D or 4h (default: the next snapshot)")
-    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=sorted(CONVENTIONS))
-    p.add_argument("--gamma-source", default="model", choices=["model", "chain"])
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=sorted(CONVENTIONS),
+                   help=f"dealer sign convention (default: {DEFAULT_CONVENTION})")
+    p.add_argument("--gamma-source", default="model", choices=["model", "chain"],
+                   help="model (default): Black-Scholes gamma from each IV; chain: the file's Gamma column")
     p.add_argument("--expiries", metavar="WHICH", help="which expiries, e.g. 0dte or ex0dte (default: all)")
     p.add_argument("--iv-unit", default="auto", choices=["auto", "decimal", "percent"],
                    help="unit of the IV column; auto (default) judges each snapshot by its median IV")

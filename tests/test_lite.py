@@ -363,7 +363,7 @@ def test_chain_above_the_payload_limit_is_a_message(xl, officejs, chain_range):
     out = officejs_call(xl, "GEX_TOTAL", to_officejs(rows), [[5000]], to_officejs(ASOF))
     message = out[0][0]
     assert message.startswith("xlgex: chain ~18.") and "5 MB Office.js limit" in message, message
-    assert "keep only Expiration, Strike, Type, Open Interest, IV" in message
+    assert "select only expiry, strike, type, OI and IV columns" in message
     assert len(message) <= 100
 
 

@@ -413,7 +413,7 @@ def test_overflow_guard_on_every_result():
     guarded = cells.excel_errors(lambda value: value)
     assert guarded(1.5) == 1.5 and guarded([["a", 1.0], ["b", ""]]) == [["a", 1.0], ["b", ""]]
     for bad in (math.inf, math.nan, [1.0, -math.inf], [["x", math.nan]]):
-        assert guarded(bad).startswith("xlgex: overflow, the result is not a finite number")
+        assert guarded(bad).startswith("xlgex: overflow: the result is not a finite number")
     with pytest.raises(cells.XlgexError):
         cells.table(pd.DataFrame({"a": [1.0, np.inf]}), ["a"])
     overflowing = cells.excel_errors(lambda: float(np.float64(1e300) * 1e300))

@@ -73,7 +73,7 @@ CHAIN_CACHE_SIZE = 8
 """The chain cache keeps at most this many parsed ranges..."""
 CHAIN_CACHE_CELLS = 4_000_000
 """... holding at most this many cells in all (a 30,000-row CBOE download is ~650,000)."""
-OVERFLOW = "xlgex: overflow, the result is not a finite number: check the magnitudes of {what}"
+OVERFLOW = "xlgex: overflow: the result is not a finite number; check the magnitudes of {what}"
 
 
 def excel_errors(func):
@@ -375,7 +375,7 @@ def _payload_check(values) -> None:
     if size > OFFICEJS_PAYLOAD_BYTES:
         raise XlgexError(
             f"xlgex: chain ~{size / 1e6:.1f} MB > {OFFICEJS_PAYLOAD_BYTES / 1e6:.0f} MB Office.js "
-            "limit; keep only Expiration, Strike, Type, Open Interest, IV"
+            "limit; select only expiry, strike, type, OI and IV columns"
         )
 
 

@@ -6,9 +6,8 @@ Pyodide; xlgex's wheel and its pure-Python dependencies are fetched), and its ``
 declares the functions: one import of :mod:`xlgex.udfs` registers them all.
 
 While xlgex is on no package index, ``xlgex lite`` builds the wheel from the source folder
-and prints both texts; host the wheel where the browser can fetch it (any HTTPS address that
-allows cross-origin requests, e.g. a GitHub release asset) and pass that address with
-``--url``.
+and prints both texts; host the wheel where the browser can fetch it (any static HTTPS host
+that allows cross-origin requests, such as GitHub Pages) and pass that address with ``--url``.
 """
 
 from __future__ import annotations

@@ -181,31 +181,165 @@ def clustered_chain(seed: int, spot: float = 5000.0) -> Chain:
     )  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), unit=st.sampled_from(["usd_per_1pct", "shares_per_usd"]))
-def test_coarse_bracketing_finds_every_sign_change_of_the_full_grid(seed, unit):
-    from xlgex.core.profile import sign_changes
-    from xlgex.flip import _net_for_brackets, _ProfileInputs, default_levels
-    from xlgex.gex import gex_settings
-
-    inputs = _ProfileInputs(clustered_chain(seed), gex_settings(convention="signed", unit=unit))
-    grid = default_levels(inputs.chain.spot)
-    x, y = _net_for_brackets(inputs, grid)
-    full = inputs.parts(grid).sum(axis=1)
-    assert x[sign_changes(y)].tolist() == grid[sign_changes(full)].tolist()
+def reference_net(chain: Chain, levels, convention="calls_long_puts_short") -> np.ndarray:
+    """Net dealer GEX ($ per 1%) at each level, contract by contract with scipy's density."""
+    sign = {"calls_long_puts_short": np.where(chain.is_call, 1.0, -1.0),
+            "all_short": np.full(len(chain), -1.0)}[convention]  # fmt: skip
+    ok = chain.has_iv
+    dealer = (sign * chain.open_interest * chain.multiplier)[ok]
+    strike, t, iv = chain.strike[ok], chain.t_years[ok], chain.iv[ok]
+    return np.array([(ref_gamma(lv, strike, t, iv) * dealer).sum() * lv**2 * 0.01 for lv in levels])
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), power=st.sampled_from([0, 1, 2]))
-def test_net_bounds_contain_the_profile_between_levels(seed, power):
-    from xlgex.flip import _ProfileInputs
-    from xlgex.gex import gex_settings
+def offsetting_chain(seed: int, n_strikes: int = 60, spot: float = 5000.0) -> Chain:
+    """Calls and puts of equal open interest at every strike (nearly cancelling), plus a few
+    unmatched short-dated strike clusters: several sign changes of net GEX."""
+    rng = np.random.default_rng(seed)
+    strikes = spot * np.exp(np.linspace(-0.15, 0.15, n_strikes))
+    days = np.array([0, 1, 2, 7, 30, 90, 365])
+    strike, days_ = np.meshgrid(strikes, days)
+    strike, days_ = strike.ravel(), days_.ravel()
+    oi = rng.gamma(0.6, 800.0, strike.size).round()
+    unmatched = (days_ <= 2) & (rng.random(strike.size) < 0.08)
+    iv = 0.15 + 0.1 * np.abs(np.log(strike / spot))
+    both = np.r_[strike, strike]
+    is_call = np.r_[np.ones(strike.size, bool), np.zeros(strike.size, bool)]
+    oi_both = np.r_[oi + 3000.0 * unmatched * (rng.random(strike.size) < 0.5), oi]
+    return Chain.from_arrays(
+        strike=both, is_call=is_call, expiry=np.datetime64(TODAY) + np.r_[days_, days_].astype(int),
+        open_interest=oi_both, iv=np.r_[iv, iv + rng.normal(0, 3e-4, iv.size)], spot=spot, asof=ASOF,
+    )  # fmt: skip
 
-    inputs = _ProfileInputs(clustered_chain(seed), gex_settings(convention="signed"))
-    prepared = inputs.prepared()
-    levels = np.linspace(4000.0, 6000.0, 11)
-    net, lower, upper, tol = prepared.net_bounds(levels, power)
-    np.testing.assert_allclose(net, prepared(levels, power).sum(axis=1), rtol=0, atol=float(tol.max()))
-    for j in range(levels.size - 1):
-        inside = prepared(np.linspace(levels[j], levels[j + 1], 41), power).sum(axis=1)
-        assert np.all(inside >= lower[j] - tol[j]) and np.all(inside <= upper[j] + tol[j])
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_crossings_match_a_dense_reference_scan(seed):
+    chain = offsetting_chain(seed)
+    flip = gamma_flip(chain, n_levels=641)
+    scan = np.linspace(4000.0, 6000.0, 4001)
+    net = reference_net(chain, scan)
+    expected = scan[np.flatnonzero(np.diff(np.sign(net)) != 0)]
+    assert len(flip.crossings) == expected.size
+    for found, left in zip(flip.crossings, expected, strict=True):
+        assert left - 0.01 <= found <= left + 0.5 + 0.01  # inside the scan's bracket
+        near = reference_net(chain, [found - 0.01, found + 0.01])
+        assert near[0] * near[1] <= 0  # the reference changes sign within xtol
+    for crossing, direction in zip(flip.crossings, flip.directions, strict=True):
+        below, above = reference_net(chain, [crossing - 1.0, crossing + 1.0])
+        assert direction == ("neg_to_pos" if below < 0 < above else "pos_to_neg")
+
+
+def test_the_default_grid_finds_the_crossings_of_a_fine_scan():
+    chain = offsetting_chain(3)
+    scan = np.linspace(4000.0, 6000.0, 16001)
+    net = reference_net(chain, scan)
+    expected = scan[np.flatnonzero(np.diff(np.sign(net)) != 0)]
+    found = np.array(gamma_flip(chain).crossings)
+    assert expected.size >= 3 and found.size == expected.size
+    np.testing.assert_allclose(found, expected, rtol=0, atol=0.125 + 0.01)
+
+
+def test_one_0dte_call_at_1030_has_no_flip():
+    chain = toy_chain([(5000.0, "C", TODAY, 1000, 0.15)], spot=5000.0)  # ASOF is 10:30
+    flip = gamma_flip(chain)
+    assert math.isnan(flip) and flip.crossings == ()
+    assert flip.reason.startswith("no flip: net GEX stays positive")
+
+
+def sign_fixed_chain(seed: int, n: int) -> Chain:
+    rng = np.random.default_rng(seed)
+    return Chain.from_arrays(
+        strike=np.round(5000.0 * np.exp(rng.normal(0, 0.1, n))), is_call=rng.random(n) < 0.5,
+        expiry=np.datetime64(TODAY) + rng.choice([0, 1, 3, 30, 400], n),
+        open_interest=rng.integers(0, 5000, n).astype(float), iv=rng.uniform(0.05, 1.0, n),
+        spot=5000.0, asof=ASOF,
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30))
+def test_net_gex_that_cannot_change_sign_never_flips(seed, n):
+    chain = sign_fixed_chain(seed, n)
+    assert gamma_flip(chain, convention="all_short").crossings == ()
+    calls = chain.take(chain.is_call)
+    if len(calls):
+        assert gamma_flip(calls).crossings == ()
+        assert gamma_flip(calls, method="cumulative").crossings == ()
+
+
+def test_zero_gamma_between_two_sides():
+    # Short-dated clusters far apart: net GEX is exactly zero between them (no gamma there).
+    same = toy_chain([(90.0, "C", TODAY, 100, 0.1), (115.0, "C", TODAY, 100, 0.1)])
+    assert gamma_flip(same).crossings == ()
+    profile = gex_profile(same)["net_gex"].to_numpy()
+    assert np.any(profile == 0.0) and np.all(profile >= 0.0)
+    opposite = toy_chain([(90.0, "P", TODAY, 100, 0.1), (115.0, "C", TODAY, 100, 0.1)])
+    flip = gamma_flip(opposite)
+    assert len(flip.crossings) == 1 and 90.0 < flip < 115.0
+    assert flip.directions == ("neg_to_pos",)
+
+
+def test_directions_and_distances():
+    chain = toy_chain([(90.0, "P", NEXT_WEEK, 1000, 0.2), (100.0, "C", NEXT_WEEK, 1000, 0.2),
+                       (112.0, "P", NEXT_WEEK, 1000, 0.2)], spot=102.0)  # fmt: skip
+    flip = gamma_flip(chain)
+    assert flip.directions == ("neg_to_pos", "pos_to_neg")
+    assert flip.distances == pytest.approx(tuple(c - 102.0 for c in flip.crossings))
+
+
+@pytest.mark.parametrize("case", ["expired", "no_iv", "0dte_after_close", "rolled_past", "gamma_no_iv"])
+@pytest.mark.parametrize("call", ["profile", "flip", "cumulative"])
+def test_nothing_priced_is_one_line_with_the_counts(case, call):
+    from xlgex.errors import NothingPricedError
+
+    late = ASOF.replace(hour=17, minute=0)
+    rows = [(100.0, "C", TODAY, 10, 0.2), (95.0, "P", TODAY, 10, 0.2)]
+    kwargs, chain = {}, toy_chain(rows)
+    if case == "expired":
+        chain = toy_chain(rows, asof=late)
+    elif case == "no_iv":
+        chain = toy_chain([(100.0, "C", TODAY, 10, float("nan"))])
+    elif case == "0dte_after_close":
+        chain = toy_chain(rows + [(100.0, "C", NEXT_WEEK, 10, 0.2)], asof=late)
+        kwargs = {"expiries": "0dte"}
+    elif case == "rolled_past":
+        kwargs = {"roll_hours": 8.0} if call != "cumulative" else {}
+        chain = chain if call != "cumulative" else toy_chain(rows, asof=late)
+    elif case == "gamma_no_iv":
+        chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, float("nan"))], chain_gamma=[0.05])
+        kwargs = {"gamma_source": "chain"} if call != "cumulative" else {}  # profiles: model gamma
+    with pytest.raises(NothingPricedError) as err:
+        if call == "profile":
+            gex_profile(chain, **kwargs)
+        else:
+            gamma_flip(chain, method="profile" if call == "flip" else "cumulative", **kwargs)
+    message = str(err.value)
+    assert message.startswith("xlgex: no contract priced at ") and "\n" not in message
+    assert any(word in message for word in ("expired", "without IV", "filtered"))
+
+
+def test_n_levels_is_capped():
+    from xlgex.errors import XlgexError
+    from xlgex.flip import MAX_LEVELS
+
+    chain = skewed_chain(5)
+    with pytest.raises(XlgexError, match="20,001"):
+        gex_profile(chain, n_levels=MAX_LEVELS + 1)
+    with pytest.raises(XlgexError, match="at most 20,001"):
+        gamma_flip(chain, levels=np.linspace(4000, 6000, MAX_LEVELS + 1))
+    with pytest.raises(XlgexError, match="20,001"):
+        gamma_flip(chain, method="cumulative", n_levels=2_000_000)
+    assert len(gex_profile(chain, n_levels=MAX_LEVELS)) == MAX_LEVELS
+
+
+def test_cumulative_flip_is_searched_in_the_profile_window():
+    # Short puts far below spot, then long calls near spot: the running sum crosses twice,
+    # once 40% below spot (outside +-20%) and once near spot.
+    chain = toy_chain([(55.0, "P", NEXT_WEEK, 10, 0.3), (60.0, "C", NEXT_WEEK, 10, 0.3),
+                       (95.0, "P", NEXT_WEEK, 1000, 0.2), (100.0, "C", NEXT_WEEK, 3000, 0.2)])  # fmt: skip
+    everywhere = gamma_flip(chain, method="cumulative", range_pct=60)
+    inside = gamma_flip(chain, method="cumulative")
+    assert len(everywhere.crossings) == 3 and min(everywhere.crossings) < 80
+    assert all(80.0 <= c <= 120.0 for c in inside.crossings) and len(inside.crossings) == 1
+    assert inside == pytest.approx(everywhere.crossings[-1])
+    assert inside.grid_low == 80.0 and inside.grid_high == 120.0

@@ -14,6 +14,8 @@ forward so contracts that settle in between drop out ("expiration melt").
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -22,34 +24,45 @@ from .conventions import CLASSIC_DAYS_PER_YEAR, ONE_PCT
 from .core.exposure import GEX_POWER_OF_SPOT
 from .core.profile import (
     StickyStrikeGrid,
+    WindowedNet,
     profile_kernel,
-    refine_root,
-    sign_changes,
+    refine_brackets,
     sticky_moneyness_vols,
+    strict_sign_changes,
 )
-from .errors import error
-from .gex import GexSettings, _resolve, dealer_contracts, gex_by_strike
+from .errors import NothingPricedError, error
+from .gex import GexSettings, _resolve, coverage, dealer_contracts, gex_by_strike
 from .results import Figure
 
-__all__ = ["gex_profile", "gamma_flip", "default_levels", "VOL_RULES", "FLIP_METHODS"]
+__all__ = ["gex_profile", "gamma_flip", "default_levels", "VOL_RULES", "FLIP_METHODS", "MAX_LEVELS"]
 
 VOL_RULES = ("sticky_strike", "sticky_moneyness")
 FLIP_METHODS = ("profile", "cumulative")
 DEFAULT_RANGE_PCT = 20.0
 DEFAULT_LEVELS = 161
 """Default grid: 161 levels over spot +-20%, a 0.25% step."""
+MAX_LEVELS = 20_001
+"""Most spot levels a profile or flip grid may have (a sheet holds 1,048,576 rows)."""
 CLASSIC_LEVELS = 60
-COARSE_STEP = 16
-"""The flip first evaluates every 16th grid point and proves most intervals sign-free."""
+NEG_TO_POS, POS_TO_NEG = "neg_to_pos", "pos_to_neg"
+
+
+def _check_size(n: int) -> None:
+    if n > MAX_LEVELS:
+        raise error("too_many_levels", n=n, most=MAX_LEVELS)
 
 
 def default_levels(spot: float, n_levels: int = DEFAULT_LEVELS,
                    range_pct: float = DEFAULT_RANGE_PCT) -> np.ndarray:  # fmt: skip
-    """``n_levels`` evenly spaced spots from ``spot*(1-range_pct/100)`` to ``spot*(1+...)``."""
-    if n_levels < 2 or not 0 < range_pct < 100:
+    """``n_levels`` evenly spaced spots from ``spot*(1-range_pct/100)`` to ``spot*(1+...)``.
+
+    At most :data:`MAX_LEVELS` levels.
+    """
+    if not float(n_levels).is_integer() or n_levels < 2 or not 0 < range_pct < 100:
         raise error("unknown_choice", what="grid", value=f"{n_levels} levels, +-{range_pct}%",
-                    choices="n_levels >= 2 and 0 < range_pct < 100")  # fmt: skip
-    return np.linspace(spot * (1 - range_pct / 100), spot * (1 + range_pct / 100), n_levels)
+                    choices="whole n_levels >= 2 and 0 < range_pct < 100")  # fmt: skip
+    _check_size(int(n_levels))
+    return np.linspace(spot * (1 - range_pct / 100), spot * (1 + range_pct / 100), int(n_levels))
 
 
 class _ProfileInputs:
@@ -74,6 +87,8 @@ class _ProfileInputs:
             t = base.t_years
             keep = base.has_iv
         self.chain = base.take(keep)
+        if not keep.any():
+            raise NothingPricedError(coverage(chain, dataclasses.replace(s, gamma_source="model")))
         self.rows_excluded_no_iv = int((~base.has_iv).sum())
         self.t_years = t[keep]
         self.vol = self.chain.iv + float(vol_shift or 0.0)
@@ -82,8 +97,8 @@ class _ProfileInputs:
         dealer = dealer_contracts(self.chain, s.convention) * self.chain.multiplier
         if s.unit == "usd_per_1pct":
             dealer = dealer * ONE_PCT
-        calls = self.chain.is_call
-        self.weights = np.column_stack([np.where(calls, dealer, 0.0), np.where(calls, 0.0, dealer)])
+        self.dealer = dealer
+        """Net weight per contract: dealer contracts x multiplier (x 0.01 for $ per 1%)."""
         self.vol_at, self._grid = None, None
         if vol_rule == "sticky_moneyness":
             self.vol_at = sticky_moneyness_vols(self.chain.spot, self.chain.strike, self.vol,
@@ -92,8 +107,19 @@ class _ProfileInputs:
             "vol_rule": vol_rule, "vol_shift": float(vol_shift or 0.0),
             "roll_hours": float(roll_hours or 0.0) + 24.0 * float(roll_days or 0.0),
             "asof": self.chain.asof.isoformat(timespec="minutes"), "spot": self.chain.spot,
-            "rows_used": len(self.chain), "rows_excluded_no_iv": self.rows_excluded_no_iv,
+            "rows_used": len(self.chain), "contracts_priced": len(self.chain),
+            "rows_excluded_no_iv": self.rows_excluded_no_iv,
         }  # fmt: skip
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(n, 2): the call column and the put column of the net weights."""
+        calls = self.chain.is_call
+        return np.column_stack([np.where(calls, self.dealer, 0.0), np.where(calls, 0.0, self.dealer)])
+
+    @property
+    def power(self) -> int:
+        return GEX_POWER_OF_SPOT[self.settings.unit]
 
     def prepared(self) -> StickyStrikeGrid | None:
         """The sticky-strike contracts, prepared once (None for sticky moneyness)."""
@@ -104,25 +130,30 @@ class _ProfileInputs:
 
     def parts(self, levels) -> np.ndarray:
         """(len(levels), 2) array of call and put GEX at each level."""
-        power = GEX_POWER_OF_SPOT[self.settings.unit]
         if self.vol_at is None:
-            return self.prepared()(levels, power)
+            return self.prepared()(levels, self.power)
         return profile_kernel(levels, self.chain.strike, self.t_years, self.vol, self.weights,
-                              self.rate, self.div_yield, power, vol_at=self.vol_at)  # fmt: skip
+                              self.rate, self.div_yield, self.power, vol_at=self.vol_at)  # fmt: skip
 
-    def net(self, level: float) -> float:
-        return float(self.parts(np.array([level])).sum())
+    def net(self, levels) -> np.ndarray:
+        """Net GEX at each of ``levels`` (one weight column: cheaper than :meth:`parts`)."""
+        if self.vol_at is None:
+            return self.prepared()(levels, self.power, net=True)
+        return profile_kernel(levels, self.chain.strike, self.t_years, self.vol, self.dealer,
+                              self.rate, self.div_yield, self.power, vol_at=self.vol_at)  # fmt: skip
 
 
-def _grid(inputs: _ProfileInputs, levels, n_levels, range_pct) -> np.ndarray:
+def _grid(spot: float, s: GexSettings, levels, n_levels, range_pct) -> np.ndarray:
+    """The ascending spot levels a profile or flip uses (at most :data:`MAX_LEVELS`)."""
     if levels is not None:
         levels = np.sort(np.asarray(levels, dtype=float).ravel())
+        _check_size(levels.size)
         if levels.size == 0 or not np.all(np.isfinite(levels)) or levels[0] <= 0:
             raise error("not_positive", what="every spot level", value=float(np.min(levels, initial=0)))
         return levels
-    if inputs.settings.preset == "classic":
-        return default_levels(inputs.chain.spot, CLASSIC_LEVELS, DEFAULT_RANGE_PCT)
-    return default_levels(inputs.chain.spot, n_levels, range_pct)
+    if s.preset == "classic":
+        return default_levels(spot, CLASSIC_LEVELS, DEFAULT_RANGE_PCT)
+    return default_levels(spot, n_levels, range_pct)
 
 
 def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
@@ -152,9 +183,9 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     DataFrame
         ``spot, call_gex, put_gex, net_gex``; ``attrs`` records the settings and what-ifs.
     """
-    inputs = _ProfileInputs(chain, _resolve(settings, kwargs), vol_rule, vol_shift,
-                            roll_hours, roll_days)  # fmt: skip
-    grid = _grid(inputs, levels, n_levels, range_pct)
+    s = _resolve(settings, kwargs)
+    inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
+    grid = _grid(inputs.chain.spot, s, levels, n_levels, range_pct)
     parts = inputs.parts(grid)
     df = pd.DataFrame({"spot": grid, "call_gex": parts[:, 0], "put_gex": parts[:, 1],
                        "net_gex": parts.sum(axis=1)})  # fmt: skip
@@ -162,34 +193,29 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     return df
 
 
-def _net_for_brackets(inputs: _ProfileInputs, x: np.ndarray, coarse_step: int = COARSE_STEP):
-    """Net GEX on the ascending grid ``x``, evaluated only where a sign change can be.
+def _profile_crossings(inputs: _ProfileInputs, grid: np.ndarray, xtol: float):
+    """Net GEX on ``grid`` (signs exact, values approximate) and every strict crossing refined.
 
-    Every ``coarse_step``-th point (and the last) is evaluated together with bounds on the net
-    GEX between them (:meth:`StickyStrikeGrid.net_bounds`); an interval whose bounds keep one
-    sign cannot hold a sign change of the full grid, every other interval is evaluated point
-    by point. Returns the evaluated points and values: consecutive values bracket the same
-    sign changes as ``inputs.parts(x).sum(axis=1)`` would.
+    Returns ``(y, roots, lo)``: ``y[lo[k]]`` is the nonzero grid value just below root ``k``.
+    Sticky strike prices the grid through :class:`~xlgex.core.profile.WindowedNet` (proven
+    signs at a fraction of the cost); sticky moneyness prices it exactly. Each bracket is then
+    refined without repricing its ends, all brackets in one kernel call per iteration.
     """
     prepared = inputs.prepared()
-    if prepared is None or x.size <= 2 * coarse_step:
-        return x, inputs.parts(x).sum(axis=1)
-    coarse = np.unique(np.r_[np.arange(0, x.size, coarse_step), x.size - 1])
-    power = GEX_POWER_OF_SPOT[inputs.settings.unit]
-    net, lower, upper, tol = prepared.net_bounds(x[coarse], power)
-    unproven = np.flatnonzero(~((lower > tol) | (upper < -tol)))
-    y = np.full(x.size, np.nan)
-    y[coarse] = net
-    if unproven.size:
-        fine = np.unique(np.concatenate([np.arange(coarse[i], coarse[i + 1] + 1) for i in unproven]))
-        y[fine] = inputs.parts(x[fine]).sum(axis=1)
-    done = ~np.isnan(y)
-    return x[done], y[done]
+    if prepared is not None and grid.size > 2:
+        net, y = WindowedNet.on_grid(prepared, grid, inputs.power)
+        func = net.signed
+    else:
+        func = inputs.net
+        y = func(grid)
+    lo, hi = strict_sign_changes(y)
+    roots = refine_brackets(func, grid[lo], grid[hi], y[lo], y[hi], xtol) if lo.size else np.empty(0)
+    return y, roots, lo
 
 
-def _linear_roots(x, y, brackets) -> list:
-    x0, x1, y0, y1 = x[brackets], x[brackets + 1], y[brackets], y[brackets + 1]
-    return list(x1 - (x1 - x0) * y1 / (y1 - y0))
+def _linear_roots(x, y, lo, hi) -> np.ndarray:
+    x0, x1, y0, y1 = x[lo], x[hi], y[lo], y[hi]
+    return x1 - (x1 - x0) * y1 / (y1 - y0)
 
 
 def _no_flip_reason(y, lo, hi, what="net GEX") -> str:
@@ -200,6 +226,27 @@ def _no_flip_reason(y, lo, hi, what="net GEX") -> str:
     return f"no flip: {what} stays {side} from {lo:,.2f} to {hi:,.2f}"
 
 
+def _cumulative(chain: Chain, s: GexSettings, window, roll_hours, roll_days):
+    """Strikes, running net GEX over ascending strikes, crossings in ``window`` and the info.
+
+    The running sum starts at the lowest strike, but only crossings inside the profile's spot
+    window count (the same window as the profile method), and the reason describes the window.
+    """
+    timed = chain.rolled(hours=roll_hours, days=roll_days) if roll_hours or roll_days else chain
+    by_strike = gex_by_strike(timed, settings=s)
+    x = by_strike["strike"].to_numpy()
+    y = np.cumsum(by_strike["net_gex"].to_numpy())
+    lo, hi = strict_sign_changes(y)
+    roots = _linear_roots(x, y, lo, hi)
+    inside = (roots >= window[0]) & (roots <= window[1])
+    shown = (x >= window[0]) & (x <= window[1])
+    if not shown.any():  # no strike in the window: the running sum there is the one below it
+        below = np.flatnonzero(x < window[0])
+        shown = np.zeros_like(shown)
+        shown[below[-1] if below.size else 0] = True
+    return y[shown], roots[inside], lo[inside], y, dict(by_strike.attrs)
+
+
 def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
                n_levels: int = DEFAULT_LEVELS, range_pct: float = DEFAULT_RANGE_PCT,
                xtol: float = 0.01, vol_rule: str = "sticky_strike", vol_shift: float = 0.0,
@@ -207,51 +254,69 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
                settings: GexSettings | None = None, **kwargs) -> Figure:  # fmt: skip
     """The spot at which dealer net GEX changes sign, a float (NaN when there is none).
 
-    ``method="profile"`` (default) brackets sign changes of :func:`gex_profile` on the grid,
-    then refines each with Brent's method to within ``xtol`` spot units. Crossings closer
-    together than one grid step can be missed: pass a finer ``n_levels`` or ``levels``.
+    A crossing is a *strict* sign change: net GEX nonzero on both sides with opposite signs.
+    A stretch of exactly zero GEX (no contract with gamma there) between two sides of the same
+    sign is no crossing; between opposite signs it is one crossing, reported once.
+
+    ``method="profile"`` (default) finds the sign changes of :func:`gex_profile` on the grid
+    (``n_levels`` over spot +-``range_pct`` %, at most :data:`MAX_LEVELS`, or ``levels``) and
+    refines each to within ``xtol`` spot units. Crossings closer together than one grid step
+    can be missed: pass a finer ``n_levels`` or ``levels``.
     ``method="cumulative"`` is the other common definition: where the running sum of
     per-strike net GEX at today's spot, over ascending strikes, changes sign (linear between
-    strikes). ``preset="classic"`` reproduces the public script: its 60-level grid, the first
-    sign change, linearly interpolated.
+    strikes), searched in the same spot window as the profile. ``preset="classic"`` reproduces
+    the public script: its 60-level grid, the first sign change, linearly interpolated.
 
     Returns
     -------
     Figure
         The crossing nearest spot (classic: the lowest). ``.crossings`` lists all of them in
-        ascending order; ``.reason`` says why there is none; ``.info`` has the settings.
+        ascending order, ``.directions`` says for each whether net GEX goes from negative to
+        positive (``"neg_to_pos"``) or the other way (``"pos_to_neg"``) with rising spot, and
+        ``.distances`` is each crossing minus spot (spot units); ``.reason`` says why there is
+        none; ``.info`` has the settings.
+
+    Raises
+    ------
+    NothingPricedError
+        No contract could be priced (all expired, filtered out or without IV).
     """
     s = _resolve(settings, kwargs)
     if method not in FLIP_METHODS:
         raise error("unknown_choice", what="method", value=method, choices=", ".join(FLIP_METHODS))
+    if not (xtol > 0 and np.isfinite(xtol)):
+        raise error("not_positive", what="xtol", value=float(xtol))
     if method == "cumulative":
-        by_strike = gex_by_strike(chain.rolled(hours=roll_hours, days=roll_days)
-                                  if roll_hours or roll_days else chain, settings=s)  # fmt: skip
-        x = by_strike["strike"].to_numpy()
-        y = np.cumsum(by_strike["net_gex"].to_numpy())
-        info, spot = dict(by_strike.attrs), chain.spot
-        roots = _linear_roots(x, y, sign_changes(y)) if x.size > 1 else []
-        lo, hi, what = (x[0], x[-1], "cumulative GEX") if x.size else (spot, spot, "cumulative GEX")
-        n_points = x.size
+        grid = _grid(chain.spot, s, levels, n_levels, range_pct)
+        window = float(grid[0]), float(grid[-1])
+        y, roots, lo, sums, info = _cumulative(chain, s, window, roll_hours, roll_days)
+        below = sums[lo]
+        spot, (low, high), what, n_points = chain.spot, window, "cumulative GEX", len(sums)
     else:
         inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
-        grid = _grid(inputs, levels, n_levels, range_pct)
+        grid = _grid(inputs.chain.spot, s, levels, n_levels, range_pct)
         if s.preset == "classic":
-            x, y = grid, inputs.parts(grid).sum(axis=1)
-            roots = _linear_roots(x, y, sign_changes(y))
+            y = inputs.net(grid)
+            lo, hi = strict_sign_changes(y)
+            roots = _linear_roots(grid, y, lo, hi)
         else:
-            x, y = _net_for_brackets(inputs, grid)
-            roots = [refine_root(inputs.net, x[i], x[i + 1], xtol) for i in sign_changes(y)]
+            y, roots, lo = _profile_crossings(inputs, grid, xtol)
+        below = y[lo]
         info, spot = inputs.info, inputs.chain.spot
-        lo, hi, what, n_points = grid[0], grid[-1], "net GEX", len(grid)
-    info.update(method=method, grid_low=float(lo), grid_high=float(hi), grid_points=int(n_points))
-    if not roots:
-        return Figure(float("nan"), crossings=(), reason=_no_flip_reason(y, lo, hi, what), **info)
-    roots = sorted(float(r) for r in roots)
+        low, high, what, n_points = grid[0], grid[-1], "net GEX", len(grid)
+    info.update(method=method, grid_low=float(low), grid_high=float(high), grid_points=int(n_points))
+    if not len(roots):
+        return Figure(float("nan"), crossings=(), directions=(), distances=(),
+                      reason=_no_flip_reason(y, low, high, what), **info)  # fmt: skip
+    order = np.argsort(roots)
+    roots = [float(r) for r in np.asarray(roots)[order]]
+    directions = tuple(NEG_TO_POS if v < 0 else POS_TO_NEG for v in np.asarray(below)[order])
     if s.preset == "classic":
         flip, rule = roots[0], "first sign change (classic)"
     else:
         flip = min(roots, key=lambda r: abs(r - spot))
         rule = "crossing nearest spot"
-    reason = f"{len(roots)} crossing(s) between {lo:,.2f} and {hi:,.2f}; {rule}"
-    return Figure(flip, crossings=tuple(roots), reason=reason, **info)
+    reason = f"{len(roots)} crossing(s) between {low:,.2f} and {high:,.2f}; {rule}"
+    return Figure(flip, crossings=tuple(roots), directions=directions,
+                  distances=tuple(r - spot for r in roots), reason=reason, **info)  # fmt: skip
+

@@ -1,37 +1,50 @@
 r"""Gamma profile kernels: dealer GEX of a whole chain re-priced over hypothetical spots.
 
 The kernel rewrites BSM gamma so that each grid cell costs one multiply-add, one square and
-one ``exp``, and works through the grid in blocks so memory stays bounded. Within a block it skips the
+one ``exp``, in cache-sized tiles so memory stays bounded. Within a tile it skips the
 contracts whose gamma there is below 3e-18 of their peak (|d1| > 9), which is most of
 the short-dated wings:
 
 .. math::
     \Gamma_i(L)\,L^p = L^{p-1}\,a_i\,\exp\!\left(-\tfrac12 (b_i \ln L + c_i)^2\right),\quad
-    a_i = \frac{e^{-q_iT_i}}{\sqrt{2\pi}\,\sigma_i\sqrt{T_i}},\;
+    a_i = \frac{w_i\,e^{-q_iT_i}}{\sqrt{2\pi}\,\sigma_i\sqrt{T_i}},\;
     b_i = \frac{1}{\sigma_i\sqrt{T_i}},\;
     c_i = b_i\left[(r_i - q_i + \sigma_i^2/2)T_i - \ln K_i\right]
+
+The flip needs only the sign of the net sum, over a whole window of spots. Contracts whose
+gamma is smooth across the window (long-dated: the window spans few standard deviations
+:math:`1/b_i` of log-spot) are summed exactly at a few Chebyshev points and interpolated, with
+a proven bound on the interpolation error (:class:`WindowedNet`); short-dated contracts are
+priced exactly, where they are in band. A sign that the bound cannot settle is priced exactly.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.optimize import brentq
+import functools
 
-__all__ = ["profile_kernel", "StickyStrikeGrid", "sticky_moneyness_vols", "sign_changes", "refine_root"]
+import numpy as np
+
+__all__ = [
+    "profile_kernel", "StickyStrikeGrid", "WindowedNet", "sticky_moneyness_vols",
+    "strict_sign_changes", "refine_brackets", "chebyshev_error_bound",
+]  # fmt: skip
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-_INV_SQRT_2 = 1.0 / np.sqrt(2.0)
-_MIN_EXPONENT = -700.0
-"""Exponents are floored here in the bounds: exp(-700) ~ 1e-304 is still a normal double."""
-_BOUND_RTOL = 1e-9
-"""Relative slack of the interval bounds for rounding (sums of up to ~1e6 terms)."""
 MAX_BLOCK_CELLS = 1_000_000
 """Grid cells (levels x contracts) computed at once: 8 MB of float64 per temporary."""
 BAND_SIGMAS = 9.0
 """Cells with |d1| > 9 are skipped: exp(-40.5) < 3e-18 of the contract's peak gamma."""
+BAND_RESIDUE = float(np.exp(-0.5 * BAND_SIGMAS**2))
+"""The largest term the band leaves out, relative to the contract's peak."""
 TILE_LEVELS = 8
 TILE_CONTRACTS = 4096
 """Sticky-strike tiles: 8 levels x 4096 contracts = 256 KB, small enough to stay in cache."""
+SMOOTH_NODES = (12, 16, 24, 32, 48, 64)
+"""Chebyshev interpolants tried for smooth contracts, fewest points first."""
+SMOOTH_RTOL = 1e-9
+"""Proven interpolation error per contract, relative to its peak term."""
+SIGN_RTOL = 1e-12
+"""Rounding slack of a net sum relative to its gross (sum of |terms|): closer signs are repriced."""
 
 
 def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.0, power=2,
@@ -56,7 +69,7 @@ def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.
         ``vol_at(levels_block) -> (len(block), n)`` vols per level (sticky moneyness).
         Default: ``vol`` at every level (sticky strike).
     max_cells : int
-        Block size in grid cells; bounds memory to about ``16 * max_cells`` bytes.
+        Block size in grid cells for ``vol_at``; bounds memory to about ``16 * max_cells`` bytes.
 
     Returns
     -------
@@ -86,14 +99,15 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     t, log_k, r, q, w = t_years[idx], np.log(strike[idx]), rate[idx], div_yield[idx], w[idx]
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
+    drift = (r - q) * t - log_k
     log_levels = np.log(levels)
     step = max(1, max_cells // idx.size)
     for start in range(0, levels.size, step):
-        v = np.asarray(vol_at(levels[start:start + step]), dtype=float)[:, idx]
+        v = np.asarray(vol_at(levels[start:start + step], idx), dtype=float)
         ok = v > 0.0
         v = np.where(ok, v, 1.0)
         vs = v * sqrt_t
-        d1 = (log_levels[start:start + step, None] - log_k + (r - q + 0.5 * v * v) * t) / vs
+        d1 = (log_levels[start:start + step, None] + drift + 0.5 * vs * vs) / vs
         block = np.where(ok, disc_q * np.exp(-0.5 * d1 * d1) / vs, 0.0)
         out[start:start + step] = block @ w
     out *= (levels ** (power - 1))[:, None]
@@ -103,10 +117,11 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
 class StickyStrikeGrid:
     """Contracts prepared once, then priced at any spot levels (sticky strike).
 
-    Holds :math:`a_i, b_i, c_i` of the module formula and each contract's band in log-spot
-    where :math:`|d_1| \\le` :data:`BAND_SIGMAS`. Work goes in cache-sized tiles of
-    :data:`TILE_LEVELS` levels by :data:`TILE_CONTRACTS` in-band contracts, so a call never
-    holds more than one small tile, whatever the chain size.
+    Holds :math:`a_i, b_i, c_i` of the module formula, one entry per contract and nonzero
+    weight column (one weight vector per column, so each tile is one matrix-vector product),
+    and each entry's band in log-spot where :math:`|d_1| \\le` :data:`BAND_SIGMAS`. Work goes
+    in cache-sized tiles of :data:`TILE_LEVELS` levels by :data:`TILE_CONTRACTS` in-band
+    entries, so a call never holds more than one small tile, whatever the chain size.
     """
 
     def __init__(self, strike, t_years, vol, weights, rate=0.0, div_yield=0.0):
@@ -114,106 +129,222 @@ class StickyStrikeGrid:
             *(np.asarray(x, dtype=float) for x in (strike, t_years, vol, rate, div_yield))
         )
         weights = np.asarray(weights, dtype=float).reshape(strike.size, -1)
-        live = (t_years > 0.0) & (vol > 0.0) & (np.abs(weights).sum(axis=1) > 0.0)  # NaN: out
-        t, v, r, q = t_years[live], vol[live], rate[live], div_yield[live]
-        self.b = 1.0 / (v * np.sqrt(t))
-        self.c = ((r - q + 0.5 * v * v) * t - np.log(strike[live])) * self.b
-        self.a = weights[live] * (np.exp(-q * t) * self.b * _INV_SQRT_2PI)[:, None]
-        self.log_low = (-BAND_SIGMAS - self.c) / self.b
-        self.log_high = (BAND_SIGMAS - self.c) / self.b
-        self.columns = weights.shape[1]
+        live = (t_years > 0.0) & (vol > 0.0)  # NaN: out
+        cols, rows = np.nonzero(((weights != 0.0) & live[:, None]).T)  # by column, then row
+        t, v, r, q = t_years[rows], vol[rows], rate[rows], div_yield[rows]
+        b = 1.0 / (v * np.sqrt(t))
+        c = ((r - q + 0.5 * v * v) * t - np.log(strike[rows])) * b
+        a = weights[rows, cols] * np.exp(-q * t) * b * _INV_SQRT_2PI
+        self._set(a, b, c, cols, weights.shape[1])
 
-    def __call__(self, levels, power=2) -> np.ndarray:
-        """``(len(levels), columns)`` sums of ``weights * gamma(L) * L**power``."""
+    def _set(self, a, b, c, cols, columns):
+        self.a, self.b, self.c, self.cols, self.columns = a, b, c, cols, columns
+        self.log_low = (-BAND_SIGMAS - c) / b
+        self.log_high = (BAND_SIGMAS - c) / b
+        self.col_start = np.searchsorted(cols, np.arange(columns + 1))
+
+    def subset(self, mask) -> StickyStrikeGrid:
+        """The same kernel over the entries selected by ``mask``."""
+        sub = object.__new__(StickyStrikeGrid)
+        sub._set(self.a[mask], self.b[mask], self.c[mask], self.cols[mask], self.columns)
+        return sub
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def __call__(self, levels, power=2, net=False) -> np.ndarray:
+        """``(len(levels), columns)`` sums of ``weights * gamma(L) * L**power``.
+
+        ``net=True``: one ``(len(levels),)`` sum over all columns (one product per tile).
+        """
         levels = np.asarray(levels, dtype=float).ravel()
-        out = np.zeros((levels.size, self.columns))
-        if levels.size == 0 or self.b.size == 0:
-            return out
-        order = np.argsort(levels)
-        log_sorted = np.log(levels[order])
-        first = np.searchsorted(log_sorted, self.log_low, side="left")
-        last = np.searchsorted(log_sorted, self.log_high, side="right")
-        sorted_out = np.zeros_like(out)
-        for start in range(0, levels.size, TILE_LEVELS):
-            stop = min(start + TILE_LEVELS, levels.size)
-            sub = np.flatnonzero((first < stop) & (last > start))
-            log_block = log_sorted[start:stop, None]
-            for lo in range(0, sub.size, TILE_CONTRACTS):
-                pick = sub[lo:lo + TILE_CONTRACTS]
-                tile = log_block * self.b[pick]
-                tile += self.c[pick]
-                np.square(tile, out=tile)
-                tile *= -0.5
-                np.exp(tile, out=tile)
-                sorted_out[start:stop] += tile @ self.a[pick]
-        out[order] = sorted_out
-        out *= (levels ** (power - 1))[:, None]
+        sums = np.zeros((levels.size, 1 if net else self.columns))
+        if levels.size and self.a.size:
+            order = np.argsort(levels)
+            sums[order] = self._sorted_sums(np.log(levels[order]), net)
+            sums *= (levels ** (power - 1))[:, None]
+        return sums[:, 0] if net else sums
+
+    def dense_net(self, levels) -> np.ndarray:
+        """Net sum of ``weights * gamma(L) * L`` at ``levels``, every entry at every level.
+
+        No band: for entries in band almost everywhere (out-of-band terms are below
+        :data:`BAND_RESIDUE` of their peak); contiguous chunks of entries, no gathering.
+        """
+        x = np.log(np.asarray(levels, dtype=float).ravel())[:, None]
+        out = np.zeros(x.size)
+        chunk = max(256, TILE_LEVELS * TILE_CONTRACTS // max(x.size, 1))
+        buffer = np.empty(x.size * min(chunk, max(self.a.size, 1)))
+        for lo in range(0, self.a.size, chunk):
+            hi = min(lo + chunk, self.a.size)
+            tile = buffer[:x.size * (hi - lo)].reshape(x.size, hi - lo)
+            np.multiply(x, self.b[lo:hi], out=tile)
+            tile += self.c[lo:hi]
+            np.square(tile, out=tile)
+            tile *= -0.5
+            np.exp(tile, out=tile)
+            out += tile @ self.a[lo:hi]
         return out
 
-    def net_bounds(self, levels, power=2, max_cells=MAX_BLOCK_CELLS):
-        r"""Net sum (over contracts and columns) at ascending ``levels``, with proven bounds.
+    def _sorted_sums(self, log_sorted, net) -> np.ndarray:
+        out = np.zeros((log_sorted.size, 1 if net else self.columns))
+        first = np.searchsorted(log_sorted, self.log_low, side="left")
+        last = np.searchsorted(log_sorted, self.log_high, side="right")
+        buffer = np.empty(TILE_LEVELS * TILE_CONTRACTS)
+        for start in range(0, log_sorted.size, TILE_LEVELS):
+            stop = min(start + TILE_LEVELS, log_sorted.size)
+            sub = np.flatnonzero((first < stop) & (last > start))
+            x = log_sorted[start:stop, None]
+            bounds = [0, sub.size] if net else np.searchsorted(sub, self.col_start)
+            for col in range(len(bounds) - 1):
+                for lo in range(bounds[col], bounds[col + 1], TILE_CONTRACTS):
+                    pick = sub[lo:min(lo + TILE_CONTRACTS, bounds[col + 1])]
+                    tile = buffer[:x.size * pick.size].reshape(x.size, pick.size)
+                    np.multiply(x, self.b[pick], out=tile)
+                    tile += self.c[pick]
+                    np.square(tile, out=tile)
+                    tile *= -0.5
+                    np.exp(tile, out=tile)
+                    out[start:stop, col] += tile @ self.a[pick]
+        return out
 
-        Returns ``(net, lower, upper, tol)``: ``net[j]`` at ``levels[j]`` and, for every
-        interval ``[levels[j], levels[j+1]]``, ``lower[j] <= net(L) <= upper[j]`` for every
-        ``L`` in it, up to ``tol[j]`` of rounding.
 
-        Notes
-        -----
-        Each term :math:`g_i(L) = |a_i| e^{-(b_i \ln L + c_i)^2/2} L^{p-1}` is log-concave in
-        :math:`\ln L`, so on an interval its minimum is at an end, and so is its maximum unless
-        its mode :math:`\ln L^* = ((p-1)/b_i - c_i)/b_i` lies inside, where
-        :math:`|a_i| \max L^{p-1}` bounds it. Hence
-        :math:`\sum_+ \min_{ends} g - \sum_- \max g \le net \le
-        \sum_+ \max g - \sum_- \min_{ends} g`.
-        """
-        log_levels = np.log(np.asarray(levels, dtype=float))
-        m = log_levels.size
-        weight = sum((self.a[:, j] for j in range(self.columns)), np.zeros(self.b.size))
-        keep = np.flatnonzero(weight != 0.0)
-        order = keep[np.argsort(weight[keep] < 0.0, kind="stable")]  # positive terms first
-        n_pos = int(np.count_nonzero(weight > 0.0))
-        mag, b, c = np.abs(weight[order]), self.b[order], self.c[order]
-        log_mag = np.log(mag)
-        tilt = (power - 1) * log_levels
-        scale = np.exp(tilt)
-        scale_max = np.maximum(scale[:-1], scale[1:])
-        net = np.zeros(m)
-        end_min = np.zeros((2, m - 1))  # rows: positive terms, negative terms
-        end_max = np.zeros((2, m - 1))
-        mode = ((power - 1) / b - c) / b
-        where = np.searchsorted(log_levels, mode, side="right") - 1
-        chunk = max(1, max_cells // m)
-        for start in range(0, mag.size, chunk):
-            stop = min(start + chunk, mag.size)
-            g = np.multiply.outer(log_levels, b[start:stop] * _INV_SQRT_2)
-            g += c[start:stop] * _INV_SQRT_2
-            np.square(g, out=g)
-            np.subtract(log_mag[start:stop], g, out=g)
-            g += tilt[:, None]
-            np.maximum(g, _MIN_EXPONENT, out=g)  # no slow subnormals: <= exp(-700) per term, in tol
-            np.exp(g, out=g)
-            low = np.minimum(g[:-1], g[1:])
-            high = np.maximum(g[:-1], g[1:])
-            split = min(max(n_pos - start, 0), stop - start)
-            for side, cols in ((0, slice(0, split)), (1, slice(split, stop - start))):
-                if cols.start < cols.stop:
-                    total = np.add.reduce(g[:, cols], axis=1)
-                    net += total if side == 0 else -total
-                    end_min[side] += np.add.reduce(low[:, cols], axis=1)
-                    end_max[side] += np.add.reduce(high[:, cols], axis=1)
-            j = where[start:stop]
-            inner = np.flatnonzero((j >= 0) & (j < m - 1))
-            inner = inner[mode[start:stop][inner] > log_levels[j[inner]]]
-            if inner.size:
-                jj = j[inner]
-                extra = mag[start:stop][inner] * scale_max[jj] - high[jj, inner]
-                side = (inner + start >= n_pos).astype(int)
-                for s in (0, 1):
-                    end_max[s] += np.bincount(jj[side == s], extra[side == s], minlength=m - 1)
-        lower = end_min[0] - end_max[1]
-        upper = end_max[0] - end_min[1]
-        tol = _BOUND_RTOL * (end_max[0] + end_max[1]) + np.exp(_MIN_EXPONENT) * mag.size
-        return net, lower, upper, tol
+@functools.lru_cache(maxsize=32)
+def chebyshev_error_bound(points: int, half_width_sigmas: float) -> float:
+    r"""Proven max error of interpolating :math:`e^{-(H z + c)^2/2}` at ``points`` Chebyshev points.
+
+    ``half_width_sigmas`` is :math:`H`, the half-width of the window in standard deviations of
+    the Gaussian; any shift :math:`c`. Trefethen, *Approximation Theory and Approximation
+    Practice*, Theorem 8.2: for :math:`f` analytic in the Bernstein ellipse
+    :math:`E_\rho` with :math:`|f| \le M`, the degree-:math:`n` interpolant errs by at most
+    :math:`4M\rho^{-n}/(\rho-1)`. On :math:`E_\rho`, :math:`|\mathrm{Im}\,z| \le (\rho-\rho^{-1})/2`,
+    so :math:`|f| \le \exp(H^2(\rho-\rho^{-1})^2/8)`; the bound is minimised over a grid of :math:`\rho`.
+    """
+    return float(_error_bounds(points, np.array([half_width_sigmas]))[0])
+
+
+def _error_bounds(points: int, sigmas) -> np.ndarray:
+    """:func:`chebyshev_error_bound` for an array of widths (any rho is a valid bound)."""
+    rho = np.geomspace(1.0005, 200.0, 1000)[:, None]
+    log_bound = (np.log(4.0) + np.asarray(sigmas, dtype=float) ** 2 * (rho - 1.0 / rho) ** 2 / 8.0
+                 - (points - 1) * np.log(rho) - np.log(rho - 1.0))  # fmt: skip
+    return np.exp(log_bound.min(axis=0))
+
+
+@functools.lru_cache(maxsize=32)
+def _smooth_limit(points: int, rtol: float) -> float:
+    """The widest window (in sigmas, half-width) that ``points`` interpolate to ``rtol``."""
+    ok = _error_row(points) <= rtol
+    return float(_TABLE_SIGMAS[ok][-1]) if ok.any() else 0.0
+
+
+class WindowedNet:
+    """Net sum of a :class:`StickyStrikeGrid` at spots inside ``[low, high]``, with known signs.
+
+    Entries whose gamma spans at most a few standard deviations over the window (long-dated)
+    are summed exactly at Chebyshev points of the window and interpolated; the number of
+    points per entry is the smallest of :data:`SMOOTH_NODES` that proves an error of at most
+    :data:`SMOOTH_RTOL` of the entry's peak (:func:`chebyshev_error_bound`), and only if that is
+    fewer than the ``levels_hint`` levels the entry would be priced at. The others are priced
+    exactly where in band. Entries out of band over the whole window contribute nothing.
+    :meth:`signed` reprices exactly every level whose value is within the error bound of zero,
+    so its signs are those of the exact kernel.
+    """
+
+    def __init__(self, grid: StickyStrikeGrid, low: float, high: float, power: int = 2,
+                 levels_hint: int = 161, rtol: float = SMOOTH_RTOL):  # fmt: skip
+        self.grid, self.power = grid, power
+        lo, hi = np.log(low), np.log(high)
+        center, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+        kind, in_window = _smooth_classes(grid, lo, hi, levels_hint, rtol)
+        sigmas = grid.b * half
+        magnitude = np.abs(grid.a)
+        self.exact = grid.subset(kind == -1)
+        self.in_window = int(in_window.sum())
+        self.interpolants = []
+        bound = SIGN_RTOL * magnitude[in_window].sum()
+        for k, points in enumerate(SMOOTH_NODES):
+            members = kind == k
+            if not members.any():
+                continue
+            nodes = center + half * np.cos(np.pi * np.arange(points) / (points - 1))
+            values = grid.subset(members).dense_net(np.exp(nodes))
+            weights = np.where(np.arange(points) % 2, -1.0, 1.0)
+            weights[[0, -1]] *= 0.5
+            self.interpolants.append((nodes, values, weights))
+            bound += magnitude[members] @ (_error_table(points, sigmas[members]) + BAND_RESIDUE)
+        self.bound = bound
+        """Error bound of :meth:`approximate` at level ``L`` is ``bound * L**(power - 1)``."""
+        self.counts = {"exact": len(self.exact), "smooth": int((kind >= 0).sum()),
+                       "outside": int((kind == -2).sum())}  # fmt: skip
+
+    @classmethod
+    def on_grid(cls, grid: StickyStrikeGrid, levels, power: int = 2):
+        """``(net, values)`` for ascending ``levels``: a WindowedNet and its :meth:`signed` values."""
+        levels = np.asarray(levels, dtype=float)
+        net = cls(grid, levels[0], levels[-1], power, levels.size)
+        return net, net.signed(levels)
+
+    def unsure(self, levels, values) -> np.ndarray:
+        """Indices of ``values`` (at ``levels``) whose sign the error bound does not prove."""
+        return np.flatnonzero(np.abs(values) <= self.bound * levels ** (self.power - 1))
+
+    def approximate(self, levels) -> np.ndarray:
+        """Net sum at ``levels`` (inside the window), within ``bound * L**(power-1)``."""
+        levels = np.asarray(levels, dtype=float)
+        x = np.log(levels)
+        total = self.exact(levels, power=1, net=True)
+        for nodes, values, weights in self.interpolants:
+            total += _barycentric(x, nodes, values, weights)
+        return total * levels ** (self.power - 1)
+
+    def signed(self, levels) -> np.ndarray:
+        """:meth:`approximate`, repriced exactly where its sign is not proven."""
+        levels = np.asarray(levels, dtype=float)
+        values = self.approximate(levels)
+        unsure = self.unsure(levels, values)
+        if unsure.size:
+            values[unsure] = self.grid(levels[unsure], self.power, net=True)
+        return values
+
+
+_TABLE_SIGMAS = np.linspace(0.0, 30.0, 301)
+
+
+@functools.lru_cache(maxsize=16)
+def _error_row(points: int) -> np.ndarray:
+    return _error_bounds(points, _TABLE_SIGMAS)
+
+
+def _error_table(points: int, sigmas) -> np.ndarray:
+    """:func:`chebyshev_error_bound` per entry, read at the next tabulated width up (a bound)."""
+    at = np.minimum(np.searchsorted(_TABLE_SIGMAS, sigmas, side="left"), _TABLE_SIGMAS.size - 1)
+    return _error_row(points)[at]
+
+
+def _smooth_classes(grid: StickyStrikeGrid, lo: float, hi: float, levels_hint: int, rtol: float):
+    """Per entry: index into :data:`SMOOTH_NODES` (interpolated), -1 (priced exactly) or -2
+    (out of band over the whole window ``[lo, hi]`` of log-spot); and the in-window mask."""
+    in_window = (grid.log_high >= lo) & (grid.log_low <= hi)
+    sigmas = grid.b * (0.5 * (hi - lo))
+    band_share = np.minimum(grid.log_high, hi) - np.maximum(grid.log_low, lo)
+    exact_cost = levels_hint * band_share / max(hi - lo, 1e-300)
+    kind = np.where(in_window, -1, -2)
+    for k, points in enumerate(SMOOTH_NODES):
+        kind[(kind == -1) & (sigmas <= _smooth_limit(points, rtol)) & (exact_cost > points)] = k
+    return kind, in_window
+
+
+def _barycentric(x, nodes, values, weights) -> np.ndarray:
+    """Barycentric interpolation (second form) at ``x`` through Chebyshev ``nodes``."""
+    diff = x[:, None] - nodes
+    hit = diff == 0.0
+    diff[hit] = 1.0
+    ratio = weights / diff
+    out = (ratio @ values) / ratio.sum(axis=1)
+    rows, cols = np.nonzero(hit)
+    out[rows] = values[cols]
+    return out
 
 
 def sticky_moneyness_vols(spot, strike, vol, group):
@@ -223,7 +354,7 @@ def sticky_moneyness_vols(spot, strike, vol, group):
     smile (``group``) between strike ``K_i`` and ``K_i * spot / L``: the smile is read
     linearly between quoted strikes (one vol per strike, flat beyond the ends), and each
     contract keeps its own vol at today's spot. Contracts with no vol (NaN or <= 0) keep zero
-    gamma.
+    gamma. ``vol_at(levels, idx)`` gives the ``(len(levels), len(idx))`` vols of contracts ``idx``.
     """
     strike = np.asarray(strike, dtype=float)
     vol = np.asarray(vol, dtype=float)
@@ -239,43 +370,74 @@ def sticky_moneyness_vols(spot, strike, vol, group):
         xs, first = np.unique(xs, return_index=True)  # one vol per strike (calls first)
         smiles.append((quoted, xs, ys[first], vol[quoted] - np.interp(strike[quoted], xs, ys[first])))
 
-    def vol_at(levels):
+    def vol_at(levels, idx=None):
         levels = np.asarray(levels, dtype=float)
         out = np.zeros((levels.size, strike.size))
         for rows, xs, ys, own in smiles:
             query = np.multiply.outer(spot / levels, strike[rows])
             out[:, rows] = np.interp(query, xs, ys) + own
-        return out
+        return out if idx is None else out[:, idx]
 
     return vol_at
 
 
-def sign_changes(values) -> np.ndarray:
-    """Indices ``i`` where ``values[i]`` and ``values[i+1]`` bracket a zero.
+def strict_sign_changes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(lo, hi)`` where ``values`` changes sign strictly.
 
-    A grid value of exactly zero counts once, as the bracket that ends on it.
+    ``values[lo]`` and ``values[hi]`` are nonzero with opposite signs and every value between
+    them is exactly zero: a run of zeros between opposite signs is one change, reported once;
+    between equal signs it is none.
     """
-    s = np.sign(np.asarray(values, dtype=float))
-    lo, hi = s[:-1], s[1:]
-    return np.flatnonzero((lo * hi < 0) | ((hi == 0) & (lo != 0)))
+    values = np.asarray(values, dtype=float)
+    nonzero = np.flatnonzero(values != 0.0)
+    signs = np.sign(values[nonzero])
+    k = np.flatnonzero(signs[:-1] * signs[1:] < 0.0)
+    return nonzero[k], nonzero[k + 1]
 
 
-def refine_root(func, lo: float, hi: float, xtol: float = 0.01) -> float:
-    """Root of ``func`` in the bracket ``[lo, hi]`` to within ``xtol`` (Brent's method)."""
-    f_lo, f_hi = func(lo), func(hi)
-    if f_lo == 0.0:
-        return float(lo)
-    if f_hi == 0.0:
-        return float(hi)
-    known = {lo: f_lo, hi: f_hi}  # brentq starts by evaluating both ends again
-    # scipy wraps the function in a self-referencing closure (a reference cycle): reach
-    # ``func`` through a box emptied afterwards, so the cycle cannot keep func's data alive.
-    box = [func]
+def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int = 100) -> np.ndarray:
+    """Roots of ``func`` in every bracket ``[lo[k], hi[k]]`` to within ``xtol``, all at once.
 
-    def cached(x):
-        return known[x] if x in known else box[0](x)
-
-    try:
-        return float(brentq(cached, lo, hi, xtol=xtol))
-    finally:
-        box.clear()
+    ``func(points) -> values`` is called once per iteration with the trial points of every
+    open bracket. The bracket ends' values ``f_lo``, ``f_hi`` (nonzero, opposite signs) are
+    taken as given, never recomputed. Each iteration places a regula falsi estimate (Illinois
+    variant: an end kept twice has its value halved) and evaluates the two points
+    ``0.45 * xtol`` either side of it, so a good estimate closes its bracket at once.
+    Returns the linear interpolation inside each final bracket (width <= ``xtol``), or the
+    point where ``func`` is exactly zero.
+    """
+    a, b = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    fa, fb = np.array(f_lo, dtype=float), np.array(f_hi, dtype=float)
+    ta, tb = fa.copy(), fb.copy()  # true values at the ends, for the final interpolation
+    kept = np.zeros(a.size, dtype=int)  # -1: lo end kept last time, +1: hi end, 0: neither
+    roots = np.full(a.size, np.nan)
+    step = 0.45 * xtol
+    for _ in range(max_iter):
+        open_ = np.flatnonzero(np.isnan(roots) & (b - a > xtol))
+        if open_.size == 0:
+            break
+        ao, bo, fao, fbo = a[open_], b[open_], fa[open_], fb[open_]
+        c = (ao * fbo - bo * fao) / (fbo - fao)
+        c = np.clip(c, ao, bo)
+        p1 = np.maximum(c - step, 0.5 * (ao + c))
+        p2 = np.minimum(c + step, 0.5 * (c + bo))
+        f = np.asarray(func(np.concatenate([p1, p2])), dtype=float)
+        f1, f2 = f[:open_.size], f[open_.size:]
+        zero = np.where(f1 == 0.0, p1, np.where(f2 == 0.0, p2, np.nan))
+        roots[open_] = zero
+        left = np.sign(f1) != np.sign(ta[open_])  # root in [a, p1]
+        middle = ~left & (np.sign(f2) != np.sign(f1))  # root in [p1, p2]
+        right = ~left & ~middle  # root in [p2, b]
+        new_a = np.where(left, ao, np.where(middle, p1, p2))
+        new_b = np.where(left, p1, np.where(middle, p2, bo))
+        new_ta = np.where(left, ta[open_], np.where(middle, f1, f2))
+        new_tb = np.where(left, f1, np.where(middle, f2, tb[open_]))
+        keep = np.where(left, -1, np.where(right, 1, 0))
+        halve_a = left & (kept[open_] == -1)
+        halve_b = right & (kept[open_] == 1)
+        fa[open_] = np.where(left, np.where(halve_a, 0.5 * fao, fao), new_ta)
+        fb[open_] = np.where(right, np.where(halve_b, 0.5 * fbo, fbo), new_tb)
+        a[open_], b[open_], ta[open_], tb[open_], kept[open_] = new_a, new_b, new_ta, new_tb, keep
+    todo = np.isnan(roots)
+    roots[todo] = b[todo] - (b[todo] - a[todo]) * tb[todo] / (tb[todo] - ta[todo])
+    return roots

@@ -1,0 +1,127 @@
+"""Profile kernels against slow obvious references: tiles, the windowed net, brackets, signs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlgex.core.profile import (
+    TILE_CONTRACTS,
+    StickyStrikeGrid,
+    WindowedNet,
+    _barycentric,
+    chebyshev_error_bound,
+    refine_brackets,
+    strict_sign_changes,
+)
+
+from .chains import ref_gamma
+
+
+def reference_sums(levels, strike, t, vol, weights, power):
+    """One level at a time, scipy's normal density: sum of weights x gamma(L) x L**power."""
+    return np.array([(ref_gamma(lv, strike, t, vol)[:, None] * weights).sum(axis=0) * lv**power
+                     for lv in levels])  # fmt: skip
+
+
+def random_contracts(seed, n):
+    rng = np.random.default_rng(seed)
+    strike = 5000.0 * np.exp(rng.normal(0, 0.08, n))
+    t = rng.choice([0.3 / 365, 1 / 365, 3 / 365, 10 / 365, 0.1, 0.5, 2.0], n)
+    vol = rng.uniform(0.08, 0.6, n)
+    weights = rng.normal(0, 1000, (n, 2)) * (rng.random((n, 2)) < 0.5)
+    return strike, t, vol, weights
+
+
+def test_kernel_matches_the_reference_across_tiles_and_columns():
+    n = TILE_CONTRACTS + 1500  # more than one tile of contracts
+    strike, t, vol, weights = random_contracts(1, n)
+    levels = np.linspace(4000.0, 6000.0, 23)[::-1]  # unsorted input, reported in input order
+    grid = StickyStrikeGrid(strike, t, vol, weights)
+    for power in (0, 1, 2):
+        expected = reference_sums(levels, strike, t, vol, weights, power)
+        got = grid(levels, power)
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(grid(levels, power, net=True), expected.sum(axis=1),
+                                   rtol=0, atol=2e-12 * scale)  # fmt: skip
+
+
+def test_dense_net_matches_the_reference():
+    strike, t, vol, weights = random_contracts(2, 700)
+    grid = StickyStrikeGrid(strike, t, vol, weights)
+    levels = np.array([4500.0, 5000.0, 5600.0])
+    expected = reference_sums(levels, strike, t, vol, weights, 1).sum(axis=1)
+    np.testing.assert_allclose(grid.dense_net(levels), expected, rtol=0,
+                               atol=1e-12 * np.abs(expected).max())  # fmt: skip
+
+
+def test_strict_sign_changes_by_hand():
+    def pairs(values):
+        return [tuple(map(int, p)) for p in zip(*strict_sign_changes(values), strict=True)]
+
+    assert pairs([1.0, 0.0, 0.0, 1.0]) == []  # zeros between equal signs: no change
+    assert pairs([1.0, 0.0, 0.0, -2.0]) == [(0, 3)]  # between opposite signs: one, once
+    assert pairs([-1.0, 0.0, 1.0, 0.0, -1.0]) == [(0, 2), (2, 4)]
+    assert pairs([0.0, -1.0, -1.0, 0.0]) == []
+    assert pairs([0.0, 0.0]) == [] and pairs([]) == []
+    assert pairs([2.0, -1e-300, 3.0]) == [(0, 1), (1, 2)]  # tiny is not zero
+
+
+def test_refine_brackets_finds_every_root_without_repricing_the_ends():
+    roots = np.array([-3.2, 0.123456, 2.5, 7.0])
+
+    def func(x):
+        seen.extend(np.asarray(x).tolist())
+        return np.prod(np.asarray(x)[:, None] - roots, axis=1)
+
+    lo = np.array([-4.0, -1.0, 2.0, 6.0])
+    hi = np.array([-3.0, 1.0, 4.0, 9.5])
+    seen = []
+    f_lo, f_hi = func(lo), func(hi)
+    seen = []
+    found = refine_brackets(func, lo, hi, f_lo, f_hi, xtol=1e-4)
+    np.testing.assert_allclose(found, roots, rtol=0, atol=1e-4)
+    assert not set(seen) & set(lo.tolist() + hi.tolist())
+    assert len(seen) <= 2 * 4 * 12  # batched: two points per open bracket per iteration
+
+
+def test_refine_brackets_returns_an_exact_zero():
+    found = refine_brackets(lambda x: np.where(np.abs(x - 0.5) < 0.2, 0.0, x - 0.5),
+                            np.array([0.0]), np.array([1.0]), [-0.5], [0.5], xtol=1e-6)  # fmt: skip
+    assert abs(found[0] - 0.5) < 0.2
+
+
+@settings(max_examples=30, deadline=None)
+@given(points=st.sampled_from([8, 12, 16, 24, 48]), sigmas=st.floats(0.1, 12.0),
+       shift=st.floats(-30.0, 30.0))  # fmt: skip
+def test_chebyshev_bound_bounds_the_actual_interpolation_error(points, sigmas, shift):
+    nodes = np.cos(np.pi * np.arange(points) / (points - 1))
+    weights = np.where(np.arange(points) % 2, -1.0, 1.0)
+    weights[[0, -1]] *= 0.5
+    z = np.linspace(-1.0, 1.0, 2001)
+
+    def f(x):
+        return np.exp(-0.5 * (sigmas * x + shift) ** 2)
+
+    error = np.abs(_barycentric(z, nodes, f(nodes), weights) - f(z)).max()
+    assert error <= chebyshev_error_bound(points, sigmas) + 1e-14
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), power=st.sampled_from([0, 1, 2]))
+def test_windowed_net_stays_within_its_bound_and_its_signs_are_exact(seed, power):
+    strike, t, vol, weights = random_contracts(seed, 400)
+    grid = StickyStrikeGrid(strike, t, vol, weights)
+    net = WindowedNet(grid, 4000.0, 6000.0, power)
+    assert net.counts["smooth"] > 0  # the long-dated contracts are interpolated
+    rng = np.random.default_rng(seed)
+    levels = np.r_[4000.0, np.sort(rng.uniform(4000.0, 6000.0, 40)), 6000.0]
+    expected = reference_sums(levels, strike, t, vol, weights, power).sum(axis=1)
+    gross = reference_sums(levels, strike, t, vol, np.abs(weights), power).sum(axis=1)
+    allowed = net.bound * levels ** (power - 1) + 1e-12 * gross
+    assert np.all(np.abs(net.approximate(levels) - expected) <= allowed)
+    exact = grid(levels, power, net=True)
+    signed = net.signed(levels)
+    assert np.array_equal(np.sign(signed), np.sign(exact))

@@ -528,3 +528,28 @@ def test_chain_cache_is_bounded_by_cells(chain_range, monkeypatch):
     monkeypatch.setattr(cells, "CHAIN_CACHE_CELLS", 10)  # a range above the bound is not kept
     cells.cached_chain(chain_range, spot=5000.0, asof=ASOF)
     assert not cells._CHAINS
+
+
+def test_es_on_an_etf_is_sized_by_notional(xl):
+    # A dealer short 100 SPY calls at delta 0.35 holds -3,500 share deltas: with SPY at 445
+    # and the index at 4,450 that is 3,500 x 445 / (50 x 4,450) = 7 ES, not 70.
+    args = (-100.0, 0.35, 100.0, "ES", MISSING, MISSING, MISSING, MISSING, MISSING, MISSING)
+    refused = _message(xl.call("HEDGE_TRADE", *args, 445.0))  # spot without the index level
+    assert "index_level" in refused
+    assert xl.call("HEDGE_TRADE", -100.0, 0.35, 100.0, "ES") == 70.0  # blank: SPX, 50 per ES
+    assert xl.call("HEDGE_TRADE", *args, 445.0, 4450.0) == pytest.approx(3500 * 445 / (50 * 4450))
+    assert xl.call("HEDGE_TRADE", *args[:4], MISSING, MISSING, MISSING, MISSING, MISSING, MISSING,
+                   "445", "4,450") == pytest.approx(7.0)  # fmt: skip
+
+
+def test_ladder_band_ignores_float_residue_in_excel(xl):
+    # The SPY band ladder: at 443 the net delta is 1,000 (1000.0000000000005 in floats)
+    # against a band of 1,000: no trade, and the ladder ends holding 2,000 shares.
+    path = tuple((s,) for s in (445.0, 445.5, 446.0, 446.5, 447.0, 447.5, 448.0, 447.0, 446.0,
+                                445.5, 445.0, 444.0, 443.0, 442.0))  # fmt: skip
+    out = grid(xl.call("HEDGE_LADDER", -100.0, path, 0.35, 0.05, MISSING, MISSING, MISSING,
+                       MISSING, MISSING, MISSING, 1000.0))  # fmt: skip
+    header, rows = out[0], out[1:]
+    at_443 = rows[12]
+    assert at_443[header.index("spot")] == 443.0 and at_443[header.index("band triggered")] is False
+    assert rows[-1][header.index("hedge held")] == 2000.0

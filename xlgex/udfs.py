@@ -343,8 +343,7 @@ def HEDGE_TRADE(contracts, delta, multiplier=None, hedge=None, current_hedge=Non
     labels = {"trade": "trade", "target": "target hedge", "position_delta": "dealer delta",
               "option_delta": "option delta", "net_delta_before": "net delta before trade",
               "residual_delta": "residual delta", "triggered": "band triggered",
-              "units_per_hedge": "units per hedge", "hedge": "hedge",
-              "hedge_rule": "hedge sizing"}  # fmt: skip
+              "units_per_hedge": "units per hedge", "hedge": "hedge"}  # fmt: skip
     return pairs((label, result[key]) for key, label in labels.items())
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ..conventions import BAND_REL_TOL
 from .kit import (
     HEDGES,
     PROFILE_COLOUR,
@@ -323,8 +324,9 @@ def _ladder(book: _Book) -> None:
         before = position + held * v["units"]
         prev = "0" if i == 0 else f"Q{r - 1}"
         sh.formula(f"O{r}", f'=IF(B{r}="","",N{r}+{prev}*{a["units"]})', before, money)
-        trade = _xl_round(-position / v["units"]) - held if abs(before) > v["band"] else 0.0
-        sh.formula(f"P{r}", f'=IF(B{r}="","",IF(ABS(O{r})>{a["band"]},'
+        outside = abs(before) > v["band"] * (1 + BAND_REL_TOL)  # the band rule of the core
+        trade = _xl_round(-position / v["units"]) - held if outside else 0.0
+        sh.formula(f"P{r}", f'=IF(B{r}="","",IF(ABS(O{r})>{a["band"]}*(1+1E-9),'
                    f'ROUND(-N{r}/{a["units"]},0)-{prev},0))', trade,
                    f("output", "+#,##0;-#,##0;0"))  # fmt: skip
         held += trade

@@ -21,12 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .core.exposure import sum_by_key
-from .flip import _ProfileInputs, gamma_flip
+from .flip import NEG_TO_POS, POS_TO_NEG, gamma_flip
 from .gex import _resolve, gex_by_strike
 
 __all__ = ["gex_levels", "flip_crossings", "NEG_TO_POS", "POS_TO_NEG"]
-
-NEG_TO_POS, POS_TO_NEG = "neg_to_pos", "pos_to_neg"
 
 
 def _wall(strikes, score, allowed, side_text: str) -> tuple[float, float, str]:
@@ -97,27 +95,6 @@ def gex_levels(chain, n: int = 5, *, anywhere: bool = False, settings=None, **kw
     }  # fmt: skip
 
 
-def _direction_between(values_left, values_right) -> list:
-    return [NEG_TO_POS if left < 0 < right else POS_TO_NEG if left > 0 > right else ""
-            for left, right in zip(values_left, values_right, strict=True)]  # fmt: skip
-
-
-def _directions(chain, flip, s, flip_kwargs) -> list:
-    """Direction of each crossing, from net GEX between neighbouring crossings."""
-    roots = np.asarray(flip.crossings, dtype=float)
-    ends = np.r_[flip.info["grid_low"], roots, flip.info["grid_high"]]
-    mids = (ends[:-1] + ends[1:]) / 2
-    if flip.info.get("method") == "cumulative":
-        by_strike = gex_by_strike(chain, settings=s)
-        x = by_strike["strike"].to_numpy()
-        values = np.interp(mids, x, np.cumsum(by_strike["net_gex"].to_numpy()))
-    else:
-        keep = ("vol_rule", "vol_shift", "roll_hours", "roll_days")
-        inputs = _ProfileInputs(chain, s, **{k: v for k, v in flip_kwargs.items() if k in keep})
-        values = inputs.parts(mids).sum(axis=1)
-    return _direction_between(values[:-1], values[1:])
-
-
 def flip_crossings(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     """Every spot where dealer net GEX changes sign, with direction and distance from spot.
 
@@ -133,11 +110,8 @@ def flip_crossings(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     s = _resolve(settings, {k: v for k, v in kwargs.items() if k not in flip_keys})
     flip = gamma_flip(chain, settings=s, **flip_kwargs)
     roots = np.asarray(flip.crossings, dtype=float)
-    given = flip.info.get("directions")
-    directions = list(given) if given is not None else (
-        _directions(chain, flip, s, flip_kwargs) if roots.size else [])  # fmt: skip
     spot = chain.spot
-    df = pd.DataFrame({"crossing": roots, "direction": directions, "distance": roots - spot,
-                       "distance_pct": (roots - spot) / spot * 100.0})  # fmt: skip
+    df = pd.DataFrame({"crossing": roots, "direction": list(flip.directions),
+                       "distance": roots - spot, "distance_pct": (roots - spot) / spot * 100.0})  # fmt: skip
     df.attrs.update(flip.info, reason=flip.reason, flip=float(flip))
     return df

@@ -683,3 +683,18 @@ def test_worksheet_functions_size_es_by_notional():
         ladder = xl.call("HEDGE_LADDER", -100.0, path, 0.35, 0.05, *(MISSING,) * 5, "ES",
                          *(MISSING,) * 3, 445.0, 4450.0)  # fmt: skip
         assert [row[4] for row in ladder[1:]] == [7.0, 2.0]  # 3,500 then 4,500 shares: 7, 9 ES
+
+
+@pytest.mark.parametrize("kw", [
+    {"contracts": 1e308, "delta": 0.5},
+    {"contracts": -1e306, "delta": 0.5, "multiplier": 1e10},
+    {"contracts": 1.0, "delta": 0.5, "current_hedge": 1e308, "hedge": 1e10},
+])
+def test_hedge_overflow_is_a_message(kw):
+    with pytest.raises(HedgeError, match=r"^xlgex: overflow: hedge trade is too large"):
+        hedge_trade(**kw)
+
+
+def test_ladder_overflow_is_a_message():
+    with pytest.raises(HedgeError, match=r"^xlgex: overflow: hedge ladder"):
+        hedge_ladder(1e308, path=[1e200, 2e200], delta=0.5, gamma=0.1)

@@ -106,6 +106,7 @@ MESSAGES = {
     "hedge_delta_and_terms": "give delta and gamma, or the option terms, not both",
     "hedge_no_gamma": "a ladder without option terms needs delta and gamma",
     "hedge_path": "give path, or spot0 and moves ({why})",
+    "hedge_overflow": "overflow: {what} is too large for a number",
     "hedge_notional": "{hedge} is sized by notional: give spot (the underlying's price, e.g. SPY 445) "
                       "and index_level (the S&P 500 level, e.g. 4450); on SPX both are the index level",
 }

@@ -18,6 +18,7 @@ Gamma", Part 2; Unusual Whales, "How To Interpret Periscope Net Gamma Exposure")
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -222,9 +223,33 @@ def _clipped_linear_value(raw, delta0, gamma, moves) -> np.ndarray:
     return (huber(raw) - huber(delta0)) / gamma
 
 
+def _no_overflow(func):
+    """Run a hedge computation with numpy's overflow raising, and check its numbers: an
+    overflow is a one-line message, never an inf or NaN trade."""
+
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        what = func.__name__.replace("_", " ")
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                out = func(*args, **kwargs)
+            except FloatingPointError:
+                raise error("hedge_overflow", what=what, cls=HedgeError) from None
+        if isinstance(out, pd.DataFrame):
+            numbers = out.select_dtypes("number").to_numpy(dtype=float)
+        else:  # position_gamma is NaN by design when no gamma is known
+            numbers = [v for k, v in out.items() if isinstance(v, float) and k != "position_gamma"]
+        if not np.all(np.isfinite(numbers)):
+            raise error("hedge_overflow", what=what, cls=HedgeError)
+        return out
+
+    return guarded
+
+
 # --------------------------------------------------------------------------- public API
 
 
+@_no_overflow
 def hedge_trade(
     contracts,
     delta,
@@ -423,6 +448,7 @@ def hedge_trade(
     }
 
 
+@_no_overflow
 def hedge_ladder(
     contracts,
     *,

@@ -187,7 +187,7 @@ def test_outputs_xlsx_csv_parquet(series, tmp_path):
     assert back["quote_time"].iloc[0].startswith(df["quote_time"].iloc[0].strftime("%Y-%m-%dT%H:%M"))
     pq = pd.read_parquet(tmp_path / "history.parquet")
     pd.testing.assert_series_equal(pq["flip"], df["flip"])
-    about = json.loads((tmp_path / "history.settings.json").read_text())
+    about = json.loads((tmp_path / "history.csv.settings.json").read_text())
     assert about["settings"]["convention"] == "calls_long_puts_short"
     assert {Path(s["source"]).name for s in about["skipped"]} == {"garbage.csv", "no_time.csv",
                                                                     "all_expired.csv"}  # fmt: skip
@@ -316,3 +316,19 @@ def test_sample_snapshots_follow_the_path_and_drop_expired():
     again = list(sample_snapshots(6, 600, per_day=1))
     assert [f["Underlying Price"].iloc[0] for f in again] == [f["Underlying Price"].iloc[0]
                                                             for f in sample_snapshots(6, 600, per_day=1)]
+
+
+def _die_on_three(task, offset):
+    """A task function whose process dies on task 3 (as an out-of-memory kill would)."""
+    if task == 3:
+        os._exit(1)
+    return task + offset
+
+
+def test_a_dying_worker_process_costs_only_its_snapshot():
+    from xlgex.history.engine import run_local
+
+    results = []
+    run_local(_die_on_three, range(8), (100,), results.append, workers=2,
+              on_crash=lambda task: f"crashed {task}")  # fmt: skip
+    assert sorted(results, key=str) == sorted([100, 101, 102, "crashed 3", 104, 105, 106, 107], key=str)

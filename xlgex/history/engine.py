@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import XlgexError
 
@@ -36,25 +37,50 @@ def _context():
 
 
 def run_local(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable,
-              workers: int | None = None) -> None:  # fmt: skip
-    """Run ``fn(task, *args)`` for every task in ``workers`` local processes (default: all cores)."""
+              workers: int | None = None, on_crash: Callable | None = None) -> None:  # fmt: skip
+    """Run ``fn(task, *args)`` for every task in ``workers`` local processes (default: all cores).
+
+    A worker process that dies (out of memory, a crash inside a library) breaks the pool: the
+    tasks that were in flight are then run again one at a time, the one that kills its
+    process again is reported as ``on_crash(task)``, and the run goes on with a new pool.
+    """
     workers = int(workers or default_workers())
     if workers < 1:
         raise XlgexError(f"xlgex: workers {workers} must be >= 1")
     todo = iter(tasks)
+    while True:
+        suspects = _run_pool(fn, todo, args, on_result, workers)
+        if suspects is None:
+            return
+        for task in suspects:
+            if _run_pool(fn, iter([task]), args, on_result, 1) is not None:
+                on_result(on_crash(task) if on_crash else _raise_broken(task))
+
+
+def _raise_broken(task):
+    raise BrokenProcessPool(f"a worker process died running {task!r}")
+
+
+def _run_pool(fn, todo, args, on_result, workers: int) -> list | None:
+    """Run tasks from ``todo`` until it is exhausted (None) or the pool breaks (the tasks in flight)."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    pending: dict = {}
     try:
-        pending: set = set()
         while True:
             for task in todo:
-                pending.add(pool.submit(fn, task, *args))
+                pending[pool.submit(fn, task, *args)] = task
                 if len(pending) >= WINDOW_PER_WORKER * workers:
                     break
             if not pending:
-                break
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                return None
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                on_result(future.result())
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    return list(pending.values())
+                del pending[future]
+                on_result(result)
     finally:  # on an interruption: drop what has not started, let running tasks finish
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -83,7 +83,8 @@ def _run(tasks, cache: RowCache, settings: dict, *, cluster, workers, progress) 
         if cluster is not None:
             run_dask(_keyed, todo, (settings,), on_result, cluster)
         elif todo:
-            run_local(_keyed, todo, (settings,), on_result, min(workers or default_workers(), len(todo)))
+            run_local(_keyed, todo, (settings,), on_result, min(workers or default_workers(), len(todo)),
+                      on_crash=_crashed)  # fmt: skip
     finally:
         bar.close()
     return {"computed": len(todo), "from_cache": len(tasks) - len(todo), "uncached": uncached}
@@ -92,6 +93,15 @@ def _run(tasks, cache: RowCache, settings: dict, *, cluster, workers, progress) 
 def _keyed(task: dict, settings: dict) -> dict:
     """The worker entry point: :func:`~xlgex.history.task.analyse` tagged with the cache key."""
     return analyse(task, settings) | {"key": task["key"]}
+
+
+def _crashed(task: dict) -> dict:
+    """The result of a snapshot whose worker process died (not cached: a rerun tries again)."""
+    message = ("xlgex: the worker process died on this snapshot (out of memory, or a crash "
+               "inside a library); it is skipped")  # fmt: skip
+    return {"status": "skipped", "cacheable": False, "key": task["key"],
+            "row": {"source": task["source"], "part": task["part"], "message": message,
+                    "error": "WorkerDied"}}  # fmt: skip
 
 
 def _assemble(tasks, cache: RowCache, uncached: dict, skipped: list) -> pd.DataFrame:
@@ -122,7 +132,7 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
         several underlyings) gives one snapshot per (underlying, quote time); CSV or Parquet.
     out : path, optional
         Also write the history: ``.xlsx`` (values, charts, the study, skipped files,
-        settings), ``.csv`` or ``.parquet`` (with a ``.settings.json`` beside it). An existing
+        settings), ``.csv`` or ``.parquet`` (with ``<name>.settings.json`` beside it). An existing
         file is replaced only with ``force=True``.
     cache_dir : path, optional
         Where finished snapshots are kept (default ``<out stem>.xlgex-cache`` beside ``out``;
@@ -157,8 +167,12 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
     if out is not None:
         from ..files import check_output
 
-        out_path = check_output(out, force=force, suffixes=OUTPUT_SUFFIXES,
-                                inputs=expand_sources(sources)[0])  # fmt: skip
+        inputs = expand_sources(sources)[0]
+        out_path = check_output(out, force=force, suffixes=OUTPUT_SUFFIXES, inputs=inputs)
+        if out_path.suffix.lower() != ".xlsx":
+            from .writer import sidecar_path
+
+            check_output(sidecar_path(out_path), force=force, suffixes=(".json",), inputs=inputs)
     with _cache_folder(out_path, cache_dir) as folder:
         cache = RowCache(folder, s.as_dict())
         tasks, skipped, n_files = _plan(sources, cache)
@@ -172,5 +186,5 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
     if out_path is not None:
         from .writer import write_history
 
-        write_history(df, out_path, horizon=horizon)
+        write_history(df, out_path, force=True, horizon=horizon)  # checked above, before the run
     return df

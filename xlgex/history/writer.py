@@ -10,9 +10,9 @@ The workbook holds values only (no formulas), so any spreadsheet app shows it as
 * **Moves**, **Skipped** (each bad file or snapshot and its message), **Settings**.
 
 CSV and Parquet get the table; the settings, counts, skipped list and the study's verdict go
-to ``<out>.settings.json`` beside them. Every file goes through
-:func:`xlgex.files.replace_atomically`. Blank cells stand for "no answer" (no flip in the
-grid): never NaN.
+to ``<out name>.settings.json`` beside them (``history.csv.settings.json``). Every file
+goes through :func:`xlgex.files.replace_atomically`. Blank cells stand for "no answer" (no
+flip in the grid): never NaN.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ _WIDE = {"regime_label": 44, "flip_note": 60, "source": 40, "part": 30, "message
 
 
 def sidecar_path(out: Path) -> Path:
-    """``history.csv`` -> ``history.settings.json``."""
-    return out.with_name(f"{out.stem}.settings.json")
+    """``history.csv`` -> ``history.csv.settings.json``."""
+    return out.with_name(f"{out.name}.settings.json")
 
 
 def _cell(value):
@@ -187,12 +187,14 @@ def _about(df: pd.DataFrame, study: MoveStudy) -> str:
                       indent=1, default=str)  # fmt: skip
 
 
-def write_history(df: pd.DataFrame, out, *, force: bool = True, horizon=None) -> Path:
+def write_history(df: pd.DataFrame, out, *, force: bool = False, horizon=None) -> Path:
     """Write ``df`` (from :func:`xlgex.history`) to ``out`` by its suffix; returns the path.
 
-    ``out`` has been checked by the caller (or is checked here when ``force`` is False).
+    An existing ``out`` (or its ``.settings.json``) is replaced only with ``force=True``.
     """
     out = check_output(out, force=force, suffixes=(".xlsx", ".csv", ".parquet"))
+    if out.suffix.lower() != ".xlsx":
+        check_output(sidecar_path(out), force=force, suffixes=(".json",))
     study = move_study(df, horizon=horizon)
     suffix = out.suffix.lower()
     if suffix == ".xlsx":

@@ -1,0 +1,85 @@
+"""Benchmark of ``xlgex.history``: snapshots per second on 30,000-contract chains.
+
+Run from the repository root with the test extra installed (``pip install ".[test]"``)::
+
+    python benchmarks/bench_history.py                     # 24 snapshots, about a minute
+    python benchmarks/bench_history.py --snapshots 48 --contracts 30000 --workers 1,2
+
+What it measures: a synthetic series (:func:`xlgex.sample.sample_snapshots`, one CSV file per
+snapshot) run end to end through :func:`xlgex.history` with an empty cache (read, total GEX,
+flip, walls, regime, cache write, assembly), on local worker processes for each ``--workers``
+count and on a 2-worker ``dask.distributed.LocalCluster`` (one thread per worker, processes)
+started here; then a rerun from the cache. Each run reports wall seconds, snapshots/s and
+snapshots/s per worker. Start-up (process pool, cluster) is inside the timing, as a user
+sees it; the single-process kernel time per snapshot is printed for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import xlgex
+from xlgex.history.task import analyse
+from xlgex.sample import sample_snapshots
+
+
+def _series(folder: Path, n: int, contracts: int) -> list[Path]:
+    paths = []
+    for i, frame in enumerate(sample_snapshots(n, contracts, per_day=4)):
+        path = folder / f"snap_{i:04d}.csv"
+        frame.to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def _timed(label: str, n: int, workers: int, run) -> None:
+    start = time.perf_counter()
+    df = run()
+    seconds = time.perf_counter() - start
+    assert len(df) == n, (len(df), df.attrs.get("skipped"))
+    print(f"{label:<34} {seconds:7.2f} s  {n / seconds:7.1f} snapshots/s  "
+          f"{n / seconds / workers:6.1f} per worker")  # fmt: skip
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--snapshots", type=int, default=24)
+    parser.add_argument("--contracts", type=int, default=30_000)
+    parser.add_argument("--workers", default="1,2", help="local worker counts, comma separated")
+    parser.add_argument("--no-cluster", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"xlgex {xlgex.__version__} from {Path(xlgex.__file__).parent}; {os.cpu_count()} cores; "
+          f"{args.snapshots} snapshots of ~{args.contracts:,} contracts")  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="xlgex-bench-history-"))
+    try:
+        (tmp / "data").mkdir()
+        paths = _series(tmp / "data", args.snapshots, args.contracts)
+        start = time.perf_counter()
+        for path in paths[:4]:
+            analyse({"source": str(path), "path": str(path), "part": "", "underlying": "SPX"}, {})
+        print(f"one process, no engine: {(time.perf_counter() - start) / 4 * 1000:.0f} ms per snapshot")
+        n = len(paths)
+        for workers in (int(w) for w in args.workers.split(",")):
+            cache = tmp / f"cache_local_{workers}"
+            _timed(f"local processes, {workers} worker(s)", n, workers,
+                   lambda c=cache, w=workers: xlgex.history([tmp / "data"], cache_dir=c, workers=w))
+        _timed("rerun from the cache", n, 1, lambda: xlgex.history([tmp / "data"], cache_dir=cache))
+        if not args.no_cluster:
+            from dask.distributed import LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                              dashboard_address=None, silence_logs=40) as cluster:  # fmt: skip
+                _timed("dask LocalCluster, 2 workers", n, 2,
+                       lambda: xlgex.history([tmp / "data"], cache_dir=tmp / "cache_dask",
+                                             cluster=cluster.scheduler_address))  # fmt: skip
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -178,3 +178,34 @@ def test_nothing_priced_is_one_line(xl, frame):
     for name in ("GEX_EXPIRY", "GEX_LEVELS", "GEX_MOVE", "GEX_SKEW"):
         message = xl.call(name, blank_iv, 5000.0, ASOF)
         assert isinstance(message, str) and message.startswith("xlgex: no contract priced"), name
+
+
+# -- the same answers through xlwings Lite's Office.js path --------------------------------------
+
+
+@pytest.mark.parametrize("name, args", [
+    ("GEX_EXPIRY", (5000.0, ASOF)), ("GEX_EXPIRY", (5000.0, ASOF, MISSING, MISSING, "8-30d")),
+    ("GEX_LEVELS", (5000.0, ASOF, 3)), ("GEX_MOVE", (5000.0, ASOF)), ("GEX_MOVE", (5000.0, ASOF, "0dte")),
+    ("GEX_SKEW", (5000.0, ASOF)), ("GEX_SKEW", (5000.0, ASOF, True)),
+    ("GEX_FLIP", (5000.0, ASOF, *[MISSING] * 10, True)),
+])  # fmt: skip
+def test_views_same_on_officejs(xl, officejs, rng, name, args):
+    from .test_lite import same_answer
+
+    same_answer(xl, name, rng, *args)
+
+
+def test_book_same_on_officejs(xl, officejs, frame):
+    from .test_lite import same_answer
+
+    spx = table(frame.assign(**{"Underlying Price": 5000.0, "Quote Time": ASOF}))
+    spy = table(frame.assign(Strike=frame["Strike"] / 10, **{"Underlying Price": 500.0, "Quote Time": ASOF}))
+    grid = same_answer(xl, "GEX_BOOK", spx, spy)
+    assert grid[0][0] == "combined net GEX ($ per 1%)"
+
+
+@pytest.fixture(scope="module")
+def officejs():
+    from .test_lite import officejs as engine
+
+    yield from engine.__wrapped__()

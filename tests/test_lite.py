@@ -240,6 +240,15 @@ def test_chain_functions_same_on_officejs(xl, officejs, chain_range, name, args)
     same_answer(xl, name, chain_range, *args)
 
 
+def test_dates_as_serials(xl, officejs, chain_range):
+    """Office.js passes date cells as serial numbers: as-of and expiries read as on Windows."""
+    expiry = chain_range[1][list(chain_range[0]).index("Expiration")]
+    grid = same_answer(xl, "GEX_STRIKE", chain_range, 5000.0, ASOF, MISSING, MISSING, expiry)
+    assert len(grid) > 1 and isinstance(grid[1][3], float)
+    two = ((expiry,), (dt.datetime(2026, 12, 1),), (None,))
+    same_answer(xl, "GEX_TOTAL", chain_range, 5000.0, ASOF, MISSING, MISSING, two)
+
+
 @pytest.mark.parametrize("column, value", [("IV", None), ("Open Interest", None),
                                            ("IV", excel_error("#N/A")), ("Strike", excel_error("#DIV/0!")),
                                            ("Type", "X"), ("Strike", "abc")])  # fmt: skip

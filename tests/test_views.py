@@ -9,12 +9,15 @@ deltas, and brute-force payout sums for max pain.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import xlgex
 from xlgex.book import combined_book, combined_chain
@@ -485,3 +488,33 @@ def test_regime_without_ivs_for_skew_says_why():
     regime = xlgex.classify_regime(chain)
     assert regime.facts["skew_vol_pts"] is None
     assert regime.facts["skew_source"].startswith("no skew")
+
+
+# -- invariants ------------------------------------------------------------------------------------
+
+
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.5, 4.0))
+@settings(max_examples=25, deadline=None)
+def test_reordering_rows_changes_nothing_and_oi_scales_linearly(seed, scale):
+    rng = np.random.default_rng(seed)
+    chain = random_chain(rng, n=120)
+    order = rng.permutation(len(chain))
+    shuffled = chain.take(order)
+    a, b = gex_by_settlement(chain), gex_by_settlement(shuffled)
+    np.testing.assert_allclose(a[["net_gex", "max_pain"]], b[["net_gex", "max_pain"]], rtol=1e-12)
+    la, lb = gex_levels(chain), gex_levels(shuffled)
+    for key in ("call_wall_gex", "put_wall_gex", "call_wall_oi", "put_wall_oi"):
+        assert la[key]["strike"] == lb[key]["strike"] or math.isnan(la[key]["strike"])
+    bigger = dataclasses.replace(chain, open_interest=chain.open_interest * scale)
+    c = gex_by_settlement(bigger)
+    np.testing.assert_allclose(c["net_gex"], a["net_gex"] * scale, rtol=1e-12)
+    assert c["max_pain"].equals(a["max_pain"])  # the minimiser does not move with a common scale
+
+
+def test_classic_preset_by_expiry_keeps_expired_rows_in_their_own_expiry():
+    chain = toy_chain([(100.0, "C", "2026-11-19", 10.0, 0.2), (100.0, "P", "2026-11-27", 10.0, 0.2)],
+                      chain_gamma=[0.01, 0.02])  # fmt: skip
+    df = gex_by_settlement(chain, preset="classic")
+    assert df["days"].tolist() == [-1, 7]
+    assert df["net_gex"].tolist() == pytest.approx([0.01 * 10 * 100 * 100**2 * 0.01,
+                                                    -0.02 * 10 * 100 * 100**2 * 0.01], rel=1e-12)

@@ -192,7 +192,7 @@ def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     s = _resolve(settings, kwargs)
     used, gamma, dealer, info = _priced(chain, s)
     gex = gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit)
-    listed = chain.select(s.expiries)
+    listed = (chain.including_expired() if s.preset == "classic" else chain).select(s.expiries)
     keys, group = settlement_groups(listed)
     slot = np.searchsorted(keys, used.settle_minutes)
     n = keys.size

@@ -29,6 +29,14 @@ def ref_gamma(spot, strike, t_years, vol):
     return norm.pdf(d1) / (spot * vol * np.sqrt(t_years))
 
 
+def first_of_each_contract(strike, is_call, expiry) -> np.ndarray:
+    """Indices of the first row of each (strike, type, expiry), in order: random draws can
+    repeat a contract, and under open-interest conventions each contract appears once."""
+    keys = np.column_stack([np.asarray(strike, float), np.asarray(is_call, float),
+                            np.asarray(expiry).astype("datetime64[D]").astype(float)])
+    return np.sort(np.unique(keys, axis=0, return_index=True)[1])
+
+
 def random_chain(rng, n=200, spot=5000.0, asof=ASOF) -> Chain:
     """A random SPX-like chain: strikes every 5 around spot, expiries 0 to 90 days.
 
@@ -40,8 +48,7 @@ def random_chain(rng, n=200, spot=5000.0, asof=ASOF) -> Chain:
     is_call = rng.random(n) < 0.5
     oi = rng.integers(0, 3000, n).astype(float)
     iv = rng.uniform(0.1, 0.4, n)
-    _, first = np.unique(np.column_stack([strike, is_call, days]), axis=0, return_index=True)
-    keep = np.sort(first)
+    keep = first_of_each_contract(strike, is_call, days)
     return Chain.from_arrays(
         strike=strike[keep], is_call=is_call[keep], expiry=np.datetime64(TODAY) + days[keep],
         open_interest=oi[keep], iv=iv[keep], spot=spot, asof=asof,

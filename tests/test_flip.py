@@ -16,7 +16,7 @@ from xlgex.core.profile import profile_kernel
 from xlgex.flip import gamma_flip, gex_profile
 from xlgex.gex import total_gex
 
-from .chains import ASOF, TODAY, ref_gamma, toy_chain
+from .chains import ASOF, TODAY, first_of_each_contract, ref_gamma, toy_chain
 
 NEXT_WEEK = "2026-11-27"
 
@@ -248,12 +248,13 @@ def test_one_0dte_call_at_1030_has_no_flip():
 
 def sign_fixed_chain(seed: int, n: int) -> Chain:
     rng = np.random.default_rng(seed)
-    return Chain.from_arrays(
+    chain = Chain.from_arrays(
         strike=np.round(5000.0 * np.exp(rng.normal(0, 0.1, n))), is_call=rng.random(n) < 0.5,
         expiry=np.datetime64(TODAY) + rng.choice([0, 1, 3, 30, 400], n),
         open_interest=rng.integers(0, 5000, n).astype(float), iv=rng.uniform(0.05, 1.0, n),
         spot=5000.0, asof=ASOF,
     )  # fmt: skip
+    return chain.take(first_of_each_contract(chain.strike, chain.is_call, chain.expiry))
 
 
 @settings(max_examples=60, deadline=None)

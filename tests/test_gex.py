@@ -407,3 +407,15 @@ def test_nothing_priced_message_lists_every_reason():
                                  "1 expired, 1 without IV, 1 filtered out by expiries=2026-11-27")
     assert caught.value.coverage["excluded"] == {"expired": 1, "filtered": 1, "no_iv": 1,
                                                  "no_gamma": 0}
+
+
+def test_chain_at_keeps_what_it_can_share():
+    chain = toy_chain([(100.0, "C", TODAY, 10, 0.2), (100.0, "P", NEXT_WEEK, 30, 0.2),
+                       (95.0, "P", NEXT_WEEK, 30, 0.2)])
+    groups = chain.strike_groups
+    minute_later = chain.at(ASOF + dt.timedelta(minutes=1))  # nothing settles in a minute
+    assert minute_later.strike_groups is groups and minute_later.diagnostics.rows_used == 3
+    assert minute_later.t_years[0] == pytest.approx((330 - 1) / MINUTES_PER_YEAR, rel=1e-15)
+    late = chain.at(LATE)
+    assert late.diagnostics.rows_used == 2 and late.diagnostics.dropped == {"expired": 1}
+    assert late.at(LATE + dt.timedelta(hours=1)).diagnostics.dropped == {"expired": 1}

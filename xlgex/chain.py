@@ -271,17 +271,39 @@ class Chain:
         asof = to_new_york(asof)
         if asof == self.asof:
             return self
+        now = epoch_minutes(asof)
+        gone = self.expired if self.expired is not None and len(self.expired) else None
+        if (self.settle_minutes > now).all() and (
+                gone is None or not (gone.settle_minutes > now).any()):
+            return self._same_contracts_at(asof)
         whole = self.including_expired()
-        live = whole.settle_minutes > epoch_minutes(asof)
-        diag = dataclasses.replace(self.diagnostics, dropped=dict(self.diagnostics.dropped),
-                                   assumptions=list(self.diagnostics.assumptions))  # fmt: skip
-        diag.dropped.pop("expired", None)
-        diag.drop("expired", int((~live).sum()))
-        diag.rows_used = int(live.sum())
+        live = whole.settle_minutes > now
+        diag = self._diagnostics_with_expired(int((~live).sum()), int(live.sum()))
         if live.all():
             return dataclasses.replace(whole, asof=asof, diagnostics=diag, expired=None)
         expired = dataclasses.replace(whole.take(~live), asof=asof, diagnostics=diag)
         return dataclasses.replace(whole.take(live), asof=asof, diagnostics=diag, expired=expired)
+
+    def _diagnostics_with_expired(self, n_expired: int, n_live: int) -> Diagnostics:
+        diag = dataclasses.replace(self.diagnostics, dropped=dict(self.diagnostics.dropped),
+                                   assumptions=list(self.diagnostics.assumptions))  # fmt: skip
+        diag.dropped.pop("expired", None)
+        diag.drop("expired", n_expired)
+        diag.rows_used = n_live
+        return diag
+
+    def _same_contracts_at(self, asof: dt.datetime) -> Chain:
+        """Re-timed without any contract changing sides: the arrays, and what was computed
+        from them once (strike groups, the duplicate check), are shared."""
+        n_expired = 0 if self.expired is None else len(self.expired)
+        diag = self._diagnostics_with_expired(n_expired, len(self))
+        expired = None if self.expired is None else dataclasses.replace(
+            self.expired, asof=asof, diagnostics=diag)  # fmt: skip
+        moved = dataclasses.replace(self, asof=asof, diagnostics=diag, expired=expired)
+        for name in ("strike_groups", "duplicate_rows"):
+            if name in self.__dict__:
+                moved.__dict__[name] = self.__dict__[name]
+        return moved
 
     def with_spot(self, spot: float) -> Chain:
         if not np.isfinite(spot) or spot <= 0:

@@ -78,8 +78,9 @@ _IV_PERCENT_MEDIAN = 2.0  # a median IV above 200% only makes sense in percent
 _IV_DECIMAL_MEDIAN = 1.0  # a median IV below 1% only makes sense in decimals
 
 _ALIASES = {field: tuple(_key(a) for a in names) for field, names in FIELDS.items()}
-_SYMBOL_KEYS = ("contractsymbol", "optionsymbol", "occsymbol", "option")
-_HEADER_KEYS = frozenset(_ALIASES["strike"] + _SYMBOL_KEYS)
+_STRIKE_KEYS = frozenset(_ALIASES["strike"])
+_SYMBOL_KEYS = frozenset(("contractsymbol", "optionsymbol", "occsymbol", "symbol"))
+_KNOWN_KEYS = frozenset(k for keys in _ALIASES.values() for k in keys)
 
 
 # -- grid -> chain -----------------------------------------------------------------------------
@@ -160,8 +161,14 @@ class _Grid:
 
 
 def looks_like_header(row) -> bool:
-    """Whether a row names a strike or option-symbol column (the header of a chain)."""
-    return isinstance(row, (list, tuple)) and any(isinstance(c, str) and _key(c) in _HEADER_KEYS for c in row)
+    """Whether a row is the header of a chain: it names a strike column, or an option-symbol
+    column next to another known column (``Symbol, Open Interest, IV``)."""
+    if not isinstance(row, (list, tuple)):
+        return False
+    keys = {_key(c) for c in row if isinstance(c, str)}
+    if keys & _STRIKE_KEYS:
+        return True
+    return bool(keys & _SYMBOL_KEYS) and len(keys & _KNOWN_KEYS) >= 2
 
 
 def grid_from_rows(rows, numbers) -> _Grid:
@@ -211,7 +218,7 @@ def grid_from_rows(rows, numbers) -> _Grid:
 def _without_repeated_headers(rows, numbers, head: int):
     """Drop copies of the header row below it (files appended together, one section per expiry)."""
     header = [_key(c) for c in rows[head]]
-    j = next(k for k, h in enumerate(header) if h in _HEADER_KEYS)
+    j = next(k for k, h in enumerate(header) if h in _STRIKE_KEYS | _SYMBOL_KEYS)
 
     def repeat(row) -> bool:
         return (isinstance(row, (list, tuple)) and len(row) > j and isinstance(row[j], str)
@@ -237,7 +244,7 @@ def grid_from_frame(frame: pd.DataFrame) -> _Grid:
     for name in (str(c).strip() for c in frame.columns):  # "IV.1" (pandas' duplicate) -> "IV"
         base = re.sub(r"\.\d+$", "", name)
         header.append(base if base in header else name)
-    if not any(_key(h) in _HEADER_KEYS for h in header):  # header inside the data (header=None)
+    if not looks_like_header(header):  # the header inside the data (read with header=None)
         values = frame.astype(object).to_numpy().tolist()
         return grid_from_rows(values, None)
 

@@ -373,7 +373,7 @@ def test_chain_above_the_payload_limit_is_a_message(xl, officejs, chain_range):
     message = out[0][0]
     assert message.startswith("xlgex: chain ~18.") and "5 MB Office.js limit" in message, message
     assert "select only expiry, strike, type, OI and IV columns" in message
-    assert len(message) <= 100
+    assert len(message) <= cells.MAX_MESSAGE
 
 
 def test_payload_estimate_is_the_json_size():

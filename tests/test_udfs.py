@@ -154,7 +154,7 @@ def test_no_flip_is_text_not_a_level(xl, frame):
     calls = table(frame[frame["Type"] == "C"])
     result = xl.call("GEX_FLIP", calls, 5000.0, ASOF)
     assert isinstance(result, str) and result.startswith("no flip: net GEX stays positive")
-    assert len(result) <= 100
+    assert len(result) <= cells.MAX_MESSAGE
 
 
 def test_regime_label_and_details(xl, chain_range, chain):
@@ -249,7 +249,7 @@ def _with_cell(frame, row, column, value):
 ])  # fmt: skip
 def test_bad_cells_name_row_and_column(xl, frame, column, value, expect):
     out = xl.call("GEX_STRIKE", _with_cell(frame, 4, column, value), 5000.0, ASOF)
-    assert isinstance(out, str) and out.startswith("xlgex:") and len(out) <= 100
+    assert isinstance(out, str) and out.startswith("xlgex:") and len(out) <= cells.MAX_MESSAGE
     assert expect in out and "Traceback" not in out
 
 
@@ -265,7 +265,7 @@ def test_bad_arguments(xl, chain_range, name, args, expect):
         out = xl.call(name, 0.0, 0.5)
     else:
         out = xl.call(name, chain_range, *args)
-    assert isinstance(out, str) and out.startswith("xlgex:") and len(out) <= 100
+    assert isinstance(out, str) and out.startswith("xlgex:") and len(out) <= cells.MAX_MESSAGE
     assert expect in out.lower()
 
 
@@ -314,7 +314,7 @@ def _call_chain(xl, name, rng, *args):
 
 
 def _message(out) -> str:
-    assert isinstance(out, str) and out.startswith("xlgex:") and len(out) <= 100, out
+    assert isinstance(out, str) and out.startswith("xlgex:") and len(out) <= cells.MAX_MESSAGE, out
     assert "\n" not in out and "Traceback" not in out, out
     return out
 

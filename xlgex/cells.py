@@ -40,6 +40,7 @@ from .errors import EXCEL_ERROR_CODES, EXCEL_ERROR_TEXTS, XlgexError
 
 __all__ = [
     "excel_errors",
+    "one_line",
     "number",
     "count",
     "vol",
@@ -61,8 +62,8 @@ __all__ = [
     "CHAIN_CACHE_CELLS",
 ]
 
-MAX_MESSAGE = 100
-"""Cell messages are cut to this many characters."""
+MAX_MESSAGE = 160
+"""Cell messages are cut to this many characters (one line that still carries its counts)."""
 MAX_VOL = 5.0
 """A vol argument above this (500% a year, decimal) is taken for a percent and refused."""
 MAX_RATE = 1.0
@@ -92,11 +93,16 @@ def excel_errors(func):
         except FloatingPointError:
             return OVERFLOW.format(what="the inputs")
         except XlgexError as err:
-            message = " ".join(str(err).split())  # one line
-            message = message if message.startswith("xlgex:") else "xlgex: " + message
-            return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
+            message = str(err)
+            return one_line(message if message.startswith("xlgex:") else "xlgex: " + message)
 
     return wrapper
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line, cut to :data:`MAX_MESSAGE` characters (ending "...")."""
+    message = " ".join(str(message).split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
 
 
 def _finite_result(result):

@@ -22,6 +22,7 @@ from .cells import (
     flag,
     levels,
     number,
+    one_line,
     pairs,
     table,
     text,
@@ -182,7 +183,7 @@ def GEX_FLIP(chain, spot=None, asof=None, convention=None, method=None, expiries
     if flag(details, "details"):
         return _flip_details(c, s, how)
     flip = gamma_flip(c, settings=s, **how)
-    return float(flip) if flip == flip else flip.reason[:100]
+    return float(flip) if flip == flip else one_line(flip.reason)
 
 
 def _flip_details(c, s, how) -> list:
@@ -192,7 +193,7 @@ def _flip_details(c, s, how) -> list:
     df = flip_crossings(c, settings=s, **how)
     if df.empty:
         return [["crossing", "direction", "distance from spot", "distance %"],
-                [df.attrs["reason"][:100], "", "", ""]]  # fmt: skip
+                [one_line(df.attrs["reason"]), "", "", ""]]  # fmt: skip
     df = df.assign(direction=df["direction"].map(_DIRECTION_TEXT))
     return table(df, ["crossing", "direction", "distance from spot", "distance %"])
 

@@ -128,7 +128,7 @@ def _row(chain, s: HistorySettings) -> dict:
         "abs_gamma_strike": _number(walls["abs_gamma_strike"]),
         "regime": regime.base,
         "regime_label": regime.label,
-        "contracts_priced": int(total.info.get("rows_used", len(chain))),
+        "contracts_priced": int(total.contracts_priced),
         "contracts_expired": int(dropped.get("expired", 0)),
         "contracts_no_iv": int(total.info.get("rows_excluded_no_iv", 0)),
         "flip_note": flip.reason,

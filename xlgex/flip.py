@@ -107,7 +107,7 @@ class _ProfileInputs:
             "vol_rule": vol_rule, "vol_shift": float(vol_shift or 0.0),
             "roll_hours": float(roll_hours or 0.0) + 24.0 * float(roll_days or 0.0),
             "asof": self.chain.asof.isoformat(timespec="minutes"), "spot": self.chain.spot,
-            "rows_used": len(self.chain), "contracts_priced": len(self.chain),
+            "contracts_priced": len(self.chain),
             "rows_excluded_no_iv": self.rows_excluded_no_iv,
         }  # fmt: skip
 

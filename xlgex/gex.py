@@ -20,6 +20,17 @@ preset : None or "classic"
     then re-prices the profile with a 262-weekday year and a one-day floor for 0DTE.
 
 Results record what they used: DataFrames in ``df.attrs``, floats as :class:`Figure`.
+
+Rules every figure keeps:
+
+* **A number only from priced contracts.** :func:`coverage` says which contracts a figure
+  prices (live at the as-of, inside ``expiries``, with gamma) and why the others are left out;
+  with none priced every figure raises :class:`~xlgex.errors.NothingPricedError`, one line
+  with the counts. A true zero (contracts priced, exposure zero) stays 0.
+* **Each contract once.** Under the open-interest conventions a contract listed twice is a
+  :class:`~xlgex.errors.ChainError` naming both rows; under ``"signed"`` the positions of
+  one contract add up, like a book of trades.
+* **No inf or NaN.** An overflow raises :class:`~xlgex.errors.OverflowXlgexError`.
 """
 
 from __future__ import annotations

@@ -85,3 +85,10 @@ def test_chain_gamma_without_iv_still_has_a_regime():
     assert math.isnan(regime.facts["flip"]) and "without IV" in regime.facts["flip_reason"]
     with pytest.raises(XlgexError, match="no contract priced"):
         classify_regime(chain)  # model gamma: nothing priced at all
+
+
+@pytest.mark.parametrize("given", [{"skew": float("inf")}, {"term_structure": float("nan")},
+                                   {"skew": True}, {"near_flip_pct": float("nan")}])
+def test_typed_modifiers_must_be_finite_numbers(given):
+    with pytest.raises(XlgexError, match="not a finite number"):
+        classify_regime(net_gex=1e9, spot=100.0, **given)

@@ -108,6 +108,11 @@ def classify_regime(chain: Chain | None = None, *, spot: float | None = None,
         GEX settings (convention, gamma_source, ...) as in :mod:`xlgex.gex`.
     """
     facts: dict = {}
+    skew = None if skew is None else _finite(skew, "skew")
+    term_structure = None if term_structure is None else _finite(term_structure, "term_structure")
+    near_flip_pct = _finite(near_flip_pct, "near_flip_pct")
+    steep_skew_vol_pts = _finite(steep_skew_vol_pts, "steep_skew_vol_pts")
+    stress_ratio = _finite(stress_ratio, "stress_ratio")
     if chain is not None:
         s = _resolve(settings, kwargs)
         if spot is not None:

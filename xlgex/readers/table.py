@@ -39,6 +39,7 @@ from .dates import _TIME_TAIL, _dates, _parse_when, _when_from_text
 from .quotes import IV_PLACEHOLDER, solve_missing_iv
 from .values import (
     _ROOT_PREFIX,
+    _excel_error,
     _is_blank,
     _key,
     _numbers,
@@ -183,7 +184,7 @@ def grid_from_rows(rows, numbers) -> _Grid:
         filled = [i for i, r in enumerate(rows) if not all(_is_blank(c) for c in r or ())]
         if not filled:
             raise error("empty", row=None)
-        first = [_show(c) for c in rows[filled[0]] if not _is_blank(c)]
+        first = [_excel_error(c) or _show(c) for c in rows[filled[0]] if not _is_blank(c)]
         base = error("missing_column", row=number(filled[0]), **_missing("strike"))
         raise ChainError(f"{base} or option symbol; the first row holds {_listed(first)}")
     rows, numbers = _without_repeated_headers(rows, numbers, head)
@@ -219,10 +220,11 @@ def _without_repeated_headers(rows, numbers, head: int):
     """Drop copies of the header row below it (files appended together, one section per expiry)."""
     header = [_key(c) for c in rows[head]]
     j = next(k for k, h in enumerate(header) if h in _STRIKE_KEYS | _SYMBOL_KEYS)
+    named = rows[head][j]  # a repeated header names the column the same way: cheap test first
 
     def repeat(row) -> bool:
-        return (isinstance(row, (list, tuple)) and len(row) > j and isinstance(row[j], str)
-                and _key(row[j]) == header[j] and [_key(c) for c in row] == header)  # fmt: skip
+        return (isinstance(row, (list, tuple)) and len(row) > j and row[j] == named
+                and [_key(c) for c in row] == header)  # fmt: skip
 
     keep = [i for i, row in enumerate(rows) if i <= head or not repeat(row)]
     if len(keep) == len(rows):

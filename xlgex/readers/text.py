@@ -23,6 +23,7 @@ __all__ = ["decode", "read_rows"]
 
 _DELIMITERS = (",", ";", "\t")
 _SAMPLE_LINES = 200
+_SAMPLE_CHARS = 200_000
 _PLACEHOLDERS = frozenset({"--", "<empty>"})
 _COMMA_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d*,\d{1,2}|\d*,\d{4,}|\d{4,},\d+|0,\d+)")
 _POINT_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d*\.\d{1,2}|\d*\.\d{4,}|\d{4,}\.\d+|0\.\d+)")
@@ -46,7 +47,7 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
-    lines = [line for line in text.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    lines = [line for line in text[:_SAMPLE_CHARS].splitlines()[:_SAMPLE_LINES] if line.strip()]
 
     def spread(delim: str) -> tuple:
         widths = sorted(len(r) for r in csv.reader(lines, delimiter=delim))
@@ -57,7 +58,7 @@ def _delimiter(text: str) -> str:
 
 def _decimal_comma(rows) -> bool:
     votes = Counter()
-    for row in rows[: _SAMPLE_LINES * 5]:
+    for row in rows[:_SAMPLE_LINES]:
         for cell in row:
             cell = cell.strip()
             if _COMMA_DECIMAL.fullmatch(cell):
@@ -92,7 +93,8 @@ def read_rows(raw: bytes) -> tuple[list, list, list]:
     if _decimal_comma(rows):
         rows = [[_european(c) for c in row] for row in rows]
         notes.append("numbers read with decimal commas and '.' thousands (the file's convention)")
-    rows = [[("" if c.strip() in _PLACEHOLDERS else c) for c in row] for row in rows]
+    if any(mark in text for mark in _PLACEHOLDERS):
+        rows = [[("" if c.strip() in _PLACEHOLDERS else c) for c in row] for row in rows]
     _check_cut(text, rows, numbers)
     return rows, numbers, notes
 

@@ -85,14 +85,14 @@ def _numbers(col, label, where: _Where) -> tuple[np.ndarray, np.ndarray]:
     if col.dtype.kind == "b":
         raise where.fail("boolean", 0, label, value=_show(bool(col[0])).upper())
     objects = None
-    if col.dtype == object:
-        _refuse_booleans(col, label, where)
     try:  # floats, None and numeric text convert directly
         values = col.astype(float)
     except (TypeError, ValueError):
         objects = col
         values = pd.to_numeric(pd.Series(col, dtype=object), errors="coerce")
         values = values.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    if col.dtype == object:
+        _refuse_booleans(col, np.flatnonzero((values == 0.0) | (values == 1.0)), label, where)
     blank = np.isnan(values)
     bad = np.isinf(values)
     low = values < _ERROR_CODES.max() + 1  # COM error codes are around -2.1e9
@@ -118,11 +118,11 @@ def _numbers(col, label, where: _Where) -> tuple[np.ndarray, np.ndarray]:
     return values, blank
 
 
-def _refuse_booleans(col, label, where: _Where) -> None:
-    is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in col), dtype=bool, count=len(col))
-    if is_bool.any():
-        i = int(np.argmax(is_bool))
-        raise where.fail("boolean", i, label, value=str(bool(col[i])).upper())
+def _refuse_booleans(col, candidates: np.ndarray, label, where: _Where) -> None:
+    """TRUE/FALSE cells convert to 1/0: look at the cells that did."""
+    for i in candidates:
+        if isinstance(col[i], (bool, np.bool_)):
+            raise where.fail("boolean", int(i), label, value=str(bool(col[i])).upper())
 
 
 def _comma_thousands(v) -> float:

@@ -95,6 +95,8 @@ MESSAGES = {
                           "adds positions up)",
     "overflow": "overflow: {what} is too large for a number (open interest up to {oi:.3g}, spot {spot:.3g})",
     "not_finite": "{what} {value} is not a finite number",
+    "too_many_levels": "{n:,} spot levels is too many: at most {most:,} "
+                       "(a finer grid over a narrower range_pct)",
     # hedging (xlgex.hedging)
     "hedge_zero_contracts": "contracts must be nonzero (signed: -200 means the dealer sold 200)",
     "hedge_not_finite": "{what} {value} must be a finite number",

@@ -10,8 +10,10 @@ snapshot) run end to end through :func:`xlgex.history` with an empty cache (read
 flip, walls, regime, cache write, assembly), on local worker processes for each ``--workers``
 count and on a 2-worker ``dask.distributed.LocalCluster`` (one thread per worker, processes)
 started here; then a rerun from the cache. Each run reports wall seconds, snapshots/s and
-snapshots/s per worker. Start-up (process pool, cluster) is inside the timing, as a user
-sees it; the single-process kernel time per snapshot is printed for reference.
+snapshots/s per worker, with the load average (on a shared machine wall time understates
+the rate). Start-up (process pool, cluster) is inside the timing, as a user sees it. The
+single-process time per snapshot (read, total, flip, walls, regime), its CPU time (the
+per-core rate even on a busy machine) and its parts are printed first.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import time
 from pathlib import Path
 
 import xlgex
+from xlgex.flip import gamma_flip
+from xlgex.gex import gex_walls, total_gex
 from xlgex.history.task import analyse
+from xlgex.readers import read_chain
 from xlgex.sample import sample_snapshots
 
 
@@ -43,7 +48,28 @@ def _timed(label: str, n: int, workers: int, run) -> None:
     seconds = time.perf_counter() - start
     assert len(df) == n, (len(df), df.attrs.get("skipped"))
     print(f"{label:<34} {seconds:7.2f} s  {n / seconds:7.1f} snapshots/s  "
-          f"{n / seconds / workers:6.1f} per worker")  # fmt: skip
+          f"{n / seconds / workers:6.1f} per worker  (load {os.getloadavg()[0]:.1f})")  # fmt: skip
+
+
+def _parts(paths) -> None:
+    """Single-process time per snapshot, and how it splits between reading and the figures."""
+    start, cpu = time.perf_counter(), time.process_time()
+    for path in paths:
+        analyse({"source": str(path), "path": str(path), "part": "", "underlying": "SPX"}, {})
+    whole, cpu = (time.perf_counter() - start) / len(paths), (time.process_time() - cpu) / len(paths)
+    steps = {"read_chain": read_chain, "total_gex": total_gex, "gamma_flip": gamma_flip,
+             "gex_walls": gex_walls}  # fmt: skip
+    timings = dict.fromkeys(steps, 0.0)
+    for path in paths:
+        chain = path
+        for name, fn in steps.items():
+            t0 = time.perf_counter()
+            out = fn(chain)
+            timings[name] += time.perf_counter() - t0
+            chain = out if name == "read_chain" else chain
+    parts = ", ".join(f"{k} {v / len(paths) * 1000:.0f} ms" for k, v in timings.items())
+    print(f"one process, no engine: {whole * 1000:.0f} ms per snapshot, {cpu * 1000:.0f} ms of CPU: "
+          f"{1 / cpu:.1f} snapshots/s per core ({parts})")  # fmt: skip
 
 
 def main(argv=None) -> None:
@@ -59,10 +85,7 @@ def main(argv=None) -> None:
     try:
         (tmp / "data").mkdir()
         paths = _series(tmp / "data", args.snapshots, args.contracts)
-        start = time.perf_counter()
-        for path in paths[:4]:
-            analyse({"source": str(path), "path": str(path), "part": "", "underlying": "SPX"}, {})
-        print(f"one process, no engine: {(time.perf_counter() - start) / 4 * 1000:.0f} ms per snapshot")
+        _parts(paths[:4])
         n = len(paths)
         for workers in (int(w) for w in args.workers.split(",")):
             cache = tmp / f"cache_local_{workers}"

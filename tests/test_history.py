@@ -332,3 +332,35 @@ def test_a_dying_worker_process_costs_only_its_snapshot():
     run_local(_die_on_three, range(8), (100,), results.append, workers=2,
               on_crash=lambda task: f"crashed {task}")  # fmt: skip
     assert sorted(results, key=str) == sorted([100, 101, 102, "crashed 3", 104, 105, 106, 107], key=str)
+
+
+def test_history_table_reads_every_output_the_same(series, tmp_path):
+    from xlgex.history.excel import history_table
+
+    folder, _, df = series
+    tables = []
+    for suffix in (".csv", ".parquet", ".xlsx"):
+        out = tmp_path / f"h{suffix}"
+        xlgex.history([folder / "data"], out, cache_dir=folder / "cache", workers=1)
+        tables.append(history_table(str(out), "spx", "quote_time, spot, flip, regime", 3))
+    assert tables[0] == tables[1] == tables[2]
+    header, *rows = tables[0]
+    spx = df[df["underlying"] == "SPX"].tail(3)
+    assert header == ["quote_time", "spot", "flip", "regime"]
+    assert [r[0] for r in rows] == [t.tz_localize(None).to_pydatetime() for t in spx["quote_time"]]
+    assert [r[1] for r in rows] == list(spx["spot"])
+    full = history_table(str(tmp_path / "h.csv"))
+    assert len(full) == len(df) + 1
+    assert not any(isinstance(v, float) and not math.isfinite(v) for row in full for v in row)
+    with pytest.raises(xlgex.XlgexError, match="no column nope"):
+        history_table(str(tmp_path / "h.csv"), columns="spot,nope")
+    with pytest.raises(xlgex.XlgexError, match="no history file"):
+        history_table(str(tmp_path / "missing.csv"))
+
+
+def test_a_file_the_worker_cannot_see_is_not_cached_as_bad():
+    from xlgex.history.task import analyse
+
+    result = analyse({"source": "x.csv", "part": "", "path": "/nonexistent/x.csv", "underlying": "SPX"}, {})
+    assert result["status"] == "skipped" and not result["cacheable"]
+    assert result["row"]["message"].startswith("xlgex: the worker cannot see '/nonexistent/x.csv'")

@@ -146,6 +146,11 @@ def analyse(task: dict, settings: dict) -> dict:
     """
     s = HistorySettings(**settings)
     where = {"source": task["source"], "part": task["part"]}
+    if not Path(task["path"]).exists():  # a worker that does not see the file: not the file's fault
+        message = (f"xlgex: the worker cannot see '{task['path']}' (on a cluster, the sources and "
+                   "--cache-dir must be on storage every worker sees at the same path)")  # fmt: skip
+        return {"status": "skipped", "cacheable": False,
+                "row": where | {"message": message, "error": "NotVisible"}}  # fmt: skip
     try:
         row = _row(_chain(Path(task["path"]), s), s)
     except XlgexError as err:

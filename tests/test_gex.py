@@ -419,3 +419,16 @@ def test_chain_at_keeps_what_it_can_share():
     late = chain.at(LATE)
     assert late.diagnostics.rows_used == 2 and late.diagnostics.dropped == {"expired": 1}
     assert late.at(LATE + dt.timedelta(hours=1)).diagnostics.dropped == {"expired": 1}
+
+
+def test_a_chain_read_at_now_notes_the_time_it_is_retimed_to():
+    from xlgex.readers import read_chain
+
+    rows = [["Expiration", "Type", "Strike", "Open Interest", "IV"],
+            ["2099-12-18", "C", 100.0, 10.0, 0.2]]
+    chain = read_chain(rows, spot=100.0)
+    assert chain.diagnostics.asof_source == "now"
+    later = chain.at(dt.datetime(2099, 1, 2, 17, 5))
+    notes = [n for n in later.diagnostics.assumptions if n.startswith("no as-of time")]
+    assert notes == ["no as-of time given or found: used now, 2099-01-02 17:05 EST New York"]
+    assert later.diagnostics.asof_source == "now"

@@ -28,6 +28,8 @@ from .errors import error
 __all__ = ["Chain", "Diagnostics", "to_new_york", "epoch_minutes"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_NOW_NOTE = "no as-of time given or found: used now, "
+"""How a reader notes a blank as-of; :meth:`Chain.at` rewrites the time when it re-times."""
 
 
 def to_new_york(when) -> dt.datetime:
@@ -278,15 +280,20 @@ class Chain:
             return self._same_contracts_at(asof)
         whole = self.including_expired()
         live = whole.settle_minutes > now
-        diag = self._diagnostics_with_expired(int((~live).sum()), int(live.sum()))
+        diag = self._diagnostics_with_expired(int((~live).sum()), int(live.sum()), asof)
         if live.all():
             return dataclasses.replace(whole, asof=asof, diagnostics=diag, expired=None)
         expired = dataclasses.replace(whole.take(~live), asof=asof, diagnostics=diag)
         return dataclasses.replace(whole.take(live), asof=asof, diagnostics=diag, expired=expired)
 
-    def _diagnostics_with_expired(self, n_expired: int, n_live: int) -> Diagnostics:
+    def _diagnostics_with_expired(self, n_expired: int, n_live: int,
+                                  asof: dt.datetime | None = None) -> Diagnostics:  # fmt: skip
+        notes = list(self.diagnostics.assumptions)
+        if asof is not None and self.diagnostics.asof_source == "now":  # the clock moved on
+            notes = [f"{_NOW_NOTE}{asof:%Y-%m-%d %H:%M %Z} New York" if n.startswith(_NOW_NOTE)
+                     else n for n in notes]  # fmt: skip
         diag = dataclasses.replace(self.diagnostics, dropped=dict(self.diagnostics.dropped),
-                                   assumptions=list(self.diagnostics.assumptions))  # fmt: skip
+                                   assumptions=notes)
         diag.dropped.pop("expired", None)
         diag.drop("expired", n_expired)
         diag.rows_used = n_live
@@ -296,7 +303,7 @@ class Chain:
         """Re-timed without any contract changing sides: the arrays, and what was computed
         from them once (strike groups, the duplicate check), are shared."""
         n_expired = 0 if self.expired is None else len(self.expired)
-        diag = self._diagnostics_with_expired(n_expired, len(self))
+        diag = self._diagnostics_with_expired(n_expired, len(self), asof)
         expired = None if self.expired is None else dataclasses.replace(
             self.expired, asof=asof, diagnostics=diag)  # fmt: skip
         moved = dataclasses.replace(self, asof=asof, diagnostics=diag, expired=expired)

@@ -231,3 +231,39 @@ def test_a_complete_long_table_without_final_line_break_reads(tmp_path):
     path = tmp_path / "chain.csv"
     path.write_text("Expiration,Type,Strike,Open Interest,IV\n2023-03-17,C,3900,10,0.2")
     assert len(read_chain(path, spot=3900, asof=QUOTED)) == 1
+
+
+def test_cboe_json_options_saved_as_a_frame(tmp_path, reference):
+    """``pd.DataFrame(json["data"]["options"]).to_csv()``: an ``option`` symbol column."""
+    options = json.loads((FORMATS / "cboe_delayed.json").read_text())["data"]["options"]
+    path = tmp_path / "options.csv"
+    pd.DataFrame(options).to_csv(path)
+    chain = read_chain(path, spot=reference.spot, asof=QUOTED)
+    assert contracts(chain) == contracts(reference)
+
+
+def test_cboe_layout_with_renamed_columns(tmp_path, reference):
+    """The CBOE download with the column names a widely copied GEX script gives it."""
+    names = ("ExpirationDate,Calls,CallLastSale,CallNet,CallBid,CallAsk,CallVol,CallIV,CallDelta,"
+             "CallGamma,CallOpenInt,StrikePrice,Puts,PutLastSale,PutNet,PutBid,PutAsk,PutVol,PutIV,"
+             "PutDelta,PutGamma,PutOpenInt")  # fmt: skip
+    lines = CBOE_CSV.read_text().splitlines()
+    lines[3] = names
+    path = tmp_path / "renamed.csv"
+    path.write_text("\n".join(lines) + "\n")
+    chain = read_chain(path)
+    assert contracts(chain) == contracts(reference)
+    assert float(total_gex(chain)) == pytest.approx(float(total_gex(reference)), rel=1e-12)
+
+
+def test_call_put_prefixed_wide_table():
+    rows = [["Expiration", "Strike", "CallOpenInt", "Call IV", "PutOpenInt", "Put IV"],
+            ["2023-03-17", 3900.0, 4000.0, 0.2178, 6500.0, 0.2288],
+            ["2023-03-17", 3950.0, 2500.0, 0.2095, None, None]]  # fmt: skip
+    chain = read_chain(rows, spot=3891.93, asof=QUOTED)
+    assert contracts(chain) == [
+        ("2023-03-17", False, False, 3900.0, 6500.0, 0.2288),
+        ("2023-03-17", False, True, 3900.0, 4000.0, 0.2178),
+        ("2023-03-17", False, False, 3950.0, 0.0, None),  # a blank side is a contract without OI
+        ("2023-03-17", False, True, 3950.0, 2500.0, 0.2095),
+    ]

@@ -64,7 +64,7 @@ FIELDS = {
     "dealer_position": ("Dealer Position", "Dealer Contracts", "Dealer Pos"),
     "multiplier": ("Multiplier", "Contract Size", "Contract Multiplier"),
     "root": ("Root", "Contract Symbol", "Option Symbol", "OCC Symbol", "Symbol",
-             "Underlying Symbol", "contractSymbol"),
+             "Underlying Symbol", "contractSymbol", "Option"),
     "settlement": ("Settlement", "Settle", "AM/PM"),
     "spot": ("Underlying Price", "Spot", "Spot Price", "Underlying Last", "underlyingPrice"),
     "asof": ("Quote Time", "Quote Datetime", "As Of", "Timestamp"),
@@ -80,7 +80,7 @@ _IV_DECIMAL_MEDIAN = 1.0  # a median IV below 1% only makes sense in decimals
 
 _ALIASES = {field: tuple(_key(a) for a in names) for field, names in FIELDS.items()}
 _STRIKE_KEYS = frozenset(_ALIASES["strike"])
-_SYMBOL_KEYS = frozenset(("contractsymbol", "optionsymbol", "occsymbol", "symbol"))
+_SYMBOL_KEYS = frozenset(("contractsymbol", "optionsymbol", "occsymbol", "symbol", "option"))
 _KNOWN_KEYS = frozenset(k for keys in _ALIASES.values() for k in keys)
 
 
@@ -329,32 +329,47 @@ _SIDE_FIELDS = ("open_interest", "iv", "gamma", "bid", "ask", "root")
 
 
 def _side_by_side(grid: _Grid) -> list | None:
-    """Calls left of the strike, puts right of it: CBOE (``Calls``/``Puts`` columns holding the
-    symbols), or a broker export repeating the same columns on both sides (Fidelity)."""
+    """Calls and puts of a strike on one row: CBOE (calls between ``Calls`` and ``Strike``,
+    puts after ``Puts``), a broker export repeating the same columns left and right of the
+    strike (Fidelity), or columns named with a ``Call``/``Put`` prefix (``CallIV, PutOpenInt``).
+    None for a long table."""
     keys = grid.keys
     shared = _locate(keys, ("strike", "expiry"))
+    bare = [re.sub(r"^(calls?|puts?)(?=.)", "", k) for k in keys]  # "callopenint" -> "openint"
     if "calls" in keys and "puts" in keys:
         calls, puts = keys.index("calls"), keys.index("puts")
         _require(grid, shared, ("strike", "expiry"), gamma_or_iv=False)
         marks = sorted({calls, puts, shared["strike"], len(keys)})
-        bounds = [(calls, marks[marks.index(calls) + 1]), (puts, marks[marks.index(puts) + 1])]
+        spans = [
+            range(calls + 1, marks[marks.index(calls) + 1]),
+            range(puts + 1, marks[marks.index(puts) + 1]),
+        ]
         roots = {"root": calls}, {"root": puts}
+    elif "strike" not in shared or "type" in _locate(keys, ("type",)):
+        return None
+    elif _prefixed(keys, bare, "call") and _prefixed(keys, bare, "put"):
+        spans = [[j for j in range(len(keys)) if keys[j].startswith(side) and keys[j] != bare[j]]
+                 for side in ("call", "put")]  # fmt: skip
+        roots = {}, {}
     else:
-        if "strike" not in shared or "type" in _locate(keys, ("type",)):
-            return None
         k = shared["strike"]
-        left, right = _locate(keys, _SIDE_FIELDS, 0, k), _locate(keys, _SIDE_FIELDS, k + 1)
-        if not (set(left) & set(right)):
+        if not (set(_locate(keys, _SIDE_FIELDS, 0, k)) & set(_locate(keys, _SIDE_FIELDS, k + 1))):
             return None
-        _require(grid, shared, ("expiry",), gamma_or_iv=False)
-        bounds, roots = [(-1, k), (k, len(keys))], ({}, {})
+        spans, roots = [range(0, k), range(k + 1, len(keys))], ({}, {})
+    _require(grid, shared, ("strike", "expiry"), gamma_or_iv=False)
     sides = []
-    for (start, stop), root, is_call in zip(bounds, roots, (True, False), strict=True):
+    for span, root, is_call in zip(spans, roots, (True, False), strict=True):
         suffix = " (calls)" if is_call else " (puts)"
-        cols = {**_locate(keys, _SIDE_FIELDS, start + 1, stop), **root}
+        inside = [b if j in span else "" for j, b in enumerate(bare)]
+        cols = {**_locate(inside, _SIDE_FIELDS), **root}
         _require(grid, cols, ("open_interest",), suffix)
         sides.append(_Side({**shared, **cols}, is_call, suffix))
     return sides
+
+
+def _prefixed(keys, bare, side: str) -> bool:
+    """Whether some column is a side's open interest named with its prefix (``CallOpenInt``)."""
+    return any(k.startswith(side) and b in _ALIASES["open_interest"] for k, b in zip(keys, bare, strict=True))
 
 
 # -- contracts ---------------------------------------------------------------------------------

@@ -92,9 +92,17 @@ def test_demo_without_a_file_shows_the_textbook_blocks_with_units(tmp_path, caps
     assert "trade -100 ES" in out and "trade -4 ES" in out and "trade +4 ES" in out
     assert out.index("Example option") < out.index("GEX summary: SYNTHETIC sample chain")
     assert "regime: Long gamma" in out
-    assert (tmp_path / "xlgex_demo_report.xlsx").stat().st_size > 0
-    code, out, _ = _run(capsys, "demo")  # the user's file is not replaced without --force
+    assert (tmp_path / "xlgex_demo_report.xlsx").read_bytes()[:2] == b"PK"  # an xlsx is a zip
+
+
+def test_demo_does_not_replace_a_report_without_force(tmp_path, capsys):
+    mine = tmp_path / "mine.xlsx"
+    mine.write_bytes(b"edited")
+    code, out, _ = _run(capsys, "demo", SPX, "--report", mine)
     assert code == 0 and "report not written" in out and "use --force" in out
+    assert mine.read_bytes() == b"edited"
+    code, out, _ = _run(capsys, "demo", SPX, "--report", mine, "--force")
+    assert code == 0 and f"report written: {mine}" in out and mine.read_bytes()[:2] == b"PK"
 
 
 def test_demo_on_a_file_shows_that_file_first_and_no_textbook(capsys):
@@ -110,7 +118,7 @@ def test_demo_prints_exclusions_with_their_open_interest_share(capsys):
     code, out, _ = _run(capsys, "demo", SPY_PCT, "--report", "")  # IV in percent, no --iv-unit
     assert code == 0
     _, _, shares = _spy_reference()
-    assert "contracts read 7; priced 5 (used in every figure below" in out
+    assert "contracts read 7; contracts used 5 (priced, behind every figure below" in out
     assert (f"excluded: 1 expired at the as-of ({shares['expired']:.1%} of open interest); "
             f"1 without IV ({shares['no_iv']:.1%} of open interest)") in out  # fmt: skip
     assert "IV unit: percent (inferred from the median IV)" in out

@@ -143,8 +143,8 @@ def _print_walkthrough() -> None:
 def _print_coverage(cov: dict, chain, iv_auto: bool) -> None:
     """Contracts read, priced (the "contracts used" of every figure) and excluded, with OI shares."""
     oi_share = cov["oi_priced"] / cov["oi_read"] if cov["oi_read"] else 0.0
-    used = f" (used in every figure below, {_share(oi_share)} of open interest)" if oi_share else ""
-    print(f"  contracts read {cov['contracts_read']:,}; priced {cov['contracts_priced']:,}{used}")
+    used = f" (priced, behind every figure below: {_share(oi_share)} of open interest)" if oi_share else ""
+    print(f"  contracts read {cov['contracts_read']:,}; contracts used {cov['contracts_priced']:,}{used}")
     texts = {"expired": "expired at the as-of", "filtered": f"outside --expiries {cov['expiries_text']}",
              "no_iv": "without IV", "no_gamma": "without the file's gamma"}  # fmt: skip
     shares = cov["excluded_oi_share"]

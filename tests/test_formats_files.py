@@ -263,7 +263,7 @@ def test_call_put_prefixed_wide_table():
     chain = read_chain(rows, spot=3891.93, asof=QUOTED)
     assert contracts(chain) == [
         ("2023-03-17", False, False, 3900.0, 6500.0, 0.2288),
-        ("2023-03-17", False, True, 3900.0, 4000.0, 0.2178),
         ("2023-03-17", False, False, 3950.0, 0.0, None),  # a blank side is a contract without OI
+        ("2023-03-17", False, True, 3900.0, 4000.0, 0.2178),
         ("2023-03-17", False, True, 3950.0, 2500.0, 0.2095),
     ]

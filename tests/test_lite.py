@@ -30,6 +30,8 @@ import sys
 
 import pytest
 import xlwings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from xlwings import conversion, utils
 from xlwings.main import Engine
 
@@ -413,3 +415,44 @@ def test_lite_command_prints_both_texts(capsys):
     out = capsys.readouterr().out
     assert "--- requirements.txt ---" in out and "--- main.py ---" in out
     assert f"https://h.example/w/{lite.wheel_name()}" in out and "from xlgex.udfs import *" in out
+
+
+# -- property: any arguments, the same answer on both paths -----------------------------------
+
+_CELLS = st.one_of(
+    st.none(), st.booleans(), st.sampled_from(list(ERROR_CODES.values())),
+    st.sampled_from(["", "abc", "4,500.53", "4.500,53", "1,5", "C", "P", "ES", "0dte", "all_short",
+                     "cumulative", "vanna", "2026-12-18"]),
+    st.floats(allow_nan=False, allow_infinity=False, width=32), st.integers(-5, 5).map(float),
+)  # fmt: skip
+
+
+@st.composite
+def _ranges(draw):
+    rows, cols = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return tuple(tuple(draw(_CELLS) for _ in range(cols)) for _ in range(rows))
+
+
+_ARG = st.one_of(st.just(MISSING), st.just(MISSING), _CELLS, _ranges())
+_NAMES = sorted(UDFHarness("xlgex.udfs").functions)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=st.sampled_from(_NAMES), data=st.data())
+def test_property_same_answer_on_both_paths(xl, officejs, chain_range, name, data):
+    """Dates go only where a date is expected: Office.js cannot tell a date cell from a number."""
+    info = xl.functions[name]
+    if info["args"][0]["vararg"]:
+        args = [chain_range, data.draw(st.one_of(st.just(chain_range), _ranges()))]
+    else:
+        width = len(info["args"])
+        args = data.draw(st.lists(_ARG, min_size=width, max_size=width))
+        if info["args"][0]["name"] == "chain":
+            args[0] = data.draw(st.one_of(st.just(chain_range), _ranges()))
+        names = [a["name"] for a in info["args"]]
+        if "asof" in names:
+            args[names.index("asof")] = data.draw(st.one_of(st.just(ASOF), st.just(MISSING), _CELLS))
+        required = sum("optional" not in a for a in info["args"])
+        args = args[: data.draw(st.integers(required, width))]
+    same_answer(xl, name, *args)

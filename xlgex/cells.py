@@ -208,8 +208,17 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _as_text(value) -> str:
+    """A cell as text: 5.0 and 5 alike are "5" (Office.js passes whole numbers as int,
+    Windows as float), text trimmed."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return str(value).strip()
+
+
 def _show(value) -> str:
-    shown = str(value).strip()
+    """A cell's value in a message, cut to 24 characters."""
+    shown = _as_text(value)
     return shown if len(shown) <= 24 else shown[:21] + "..."
 
 
@@ -247,6 +256,7 @@ def number(value, name: str, default=None, *, minimum=None, positive=False, maxi
             out = float(value)
         except (TypeError, ValueError, OverflowError):
             raise XlgexError(f"xlgex: argument {name}: '{_show(value)}' is not a number") from None
+    out += 0.0  # -0.0 is 0 (Office.js passes a negative zero as int 0)
     if not math.isfinite(out):
         raise XlgexError(f"xlgex: argument {name} must be a finite number")
     if positive and out <= 0:
@@ -280,7 +290,7 @@ def text(value, name: str, default=None, choices=None):
     value = _scalar(value, name)
     if _is_blank(value):
         return default
-    out = str(value).strip()
+    out = _as_text(value)
     if choices is not None:
         key = out.lower()
         if key not in choices:
@@ -417,7 +427,7 @@ def cached_chain(values, **read_kwargs):
     if not isinstance(values, (list, tuple)):
         values = ((officejs_value(values),),)  # a one-cell range arrives as its value
     elif not isinstance(values[0], (list, tuple)):
-        values = (tuple(values),)  # a one-row range may arrive flat
+        values = [values] if isinstance(values, list) else (values,)  # a flat one-row range
     if isinstance(values, list):  # Office.js (or Python) lists: JsNull, error dicts, size
         values = _officejs_rows(values)
         if sys.platform == "emscripten" or len(values) > 1000:

@@ -67,7 +67,7 @@ def _excel_error(v) -> str | None:
 
 
 def _show(v) -> str:
-    text = f"{v:g}" if isinstance(v, float) else str(v).strip()
+    text = f"{v + 0.0:g}" if isinstance(v, float) else str(v).strip()  # -0.0 shows as 0
     return text if len(text) <= 24 else text[:21] + "..."
 
 

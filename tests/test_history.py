@@ -364,3 +364,25 @@ def test_a_file_the_worker_cannot_see_is_not_cached_as_bad():
     result = analyse({"source": "x.csv", "part": "", "path": "/nonexistent/x.csv", "underlying": "SPX"}, {})
     assert result["status"] == "skipped" and not result["cacheable"]
     assert result["row"]["message"].startswith("xlgex: the worker cannot see '/nonexistent/x.csv'")
+
+
+def test_gex_history_through_the_excel_call_path(series, tmp_path):
+    import datetime as dt
+
+    from .xlharness import UDFHarness
+
+    folder, _, df = series
+    out = tmp_path / "h.csv"
+    xlgex.history([folder / "data"], out, cache_dir=folder / "cache", workers=1)
+    with UDFHarness("xlgex.udfs") as xl:
+        got = xl.call("GEX_HISTORY", str(out), "SPX", "quote_time,spot,flip", 2.0)
+        missing = xl.call("GEX_HISTORY", str(tmp_path / "nope.csv"))
+        blank = xl.call("GEX_HISTORY", None)
+    spx = df[df["underlying"] == "SPX"].tail(2)
+    # Excel dates cross COM without a zone: the harness hands them back marked UTC
+    rows = [[r[0].replace(tzinfo=None), *r[1:]] for r in got[1:]]
+    assert rows == [[t.tz_localize(None).to_pydatetime(), s, f if f == f else "none"]
+                    for t, s, f in zip(spx["quote_time"], spx["spot"], spx["flip"], strict=True)]
+    assert isinstance(got[1][0], dt.datetime) and list(got[0]) == ["quote_time", "spot", "flip"]
+    assert missing.startswith("xlgex: no history file at")
+    assert blank.startswith("xlgex: give history_file")

@@ -36,7 +36,7 @@ from .conventions import CONVENTIONS, GEX_UNITS
 __all__ = [
     "GEX_STRIKE", "GEX_TOTAL", "GEX_FLIP", "GEX_REGIME", "GEX_PROFILE", "GEX_WALLS",
     "GEX_EXPOSURE", "GEX_INFO", "BS_GREEKS", "HEDGE_TRADE", "HEDGE_LADDER",
-    "GEX_EXPIRY", "GEX_LEVELS", "GEX_MOVE", "GEX_SKEW", "GEX_BOOK",
+    "GEX_EXPIRY", "GEX_LEVELS", "GEX_MOVE", "GEX_SKEW", "GEX_BOOK", "GEX_HISTORY",
 ]  # fmt: skip
 
 ARG_DOCS = {
@@ -82,6 +82,10 @@ ARG_DOCS = {
     "anywhere": "TRUE: walls at any strike; FALSE (default): call wall >= spot, put wall <= spot",
     "view": "Blank = table by expiry; 0dte = the 0DTE panel (GEX, flip, straddle breakevens)",
     "chains": "Option chain ranges incl. header rows; the first sets the points, spot and as-of",
+    "history_file": "Path of a history written by xlgex history (.csv, .parquet or .xlsx)",
+    "underlying": "Blank = every underlying, or one (e.g. SPX)",
+    "columns": "Blank = the main columns, or column names separated by commas",
+    "last_n": "Only the last n snapshots (blank = all)",
 }
 ARG_OPTIONS = {"chain": {"convert": "raw"}, "chains": {"convert": "raw"}}
 """The chain range arrives raw (tuples of cells, error codes as ints; Office.js lists with
@@ -532,3 +536,16 @@ def GEX_BOOK(*chains):
                  ("MES contracts per 1%", b["mes_contracts_per_1pct"])]  # fmt: skip
     rows += [(f"chain {i + 1} spot ratio", r) for i, r in enumerate(b["ratios"])]
     return pairs(rows)
+
+
+@udf
+def GEX_HISTORY(history_file, underlying=None, columns=None, last_n=None):
+    """A history from xlgex history, one row per snapshot: time, spot, GEX, flip, walls, regime."""
+    from .errors import XlgexError
+    from .history.excel import history_table
+
+    path = text(history_file, "history_file")
+    if path is None:
+        raise XlgexError("xlgex: give history_file, the path of a history written by xlgex history")
+    n = count(last_n, "last_n", 0, minimum=0, maximum=1_048_575)
+    return history_table(path, text(underlying, "underlying"), text(columns, "columns"), n or None)

@@ -69,6 +69,19 @@ failed:
     GEX_FLIP = Err.Description
 End Function
 
+Function GEX_HISTORY(history_file, Optional underlying, Optional columns, Optional last_n)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GEX_HISTORY = XLPy.CallUDF("xlgex.udfs", "GEX_HISTORY", Array(history_file, underlying, columns, last_n), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GEX_HISTORY = XLPy.CallUDF("xlgex.udfs", "GEX_HISTORY", Array(history_file, underlying, columns, last_n))
+        Exit Function
+    #End If
+failed:
+    GEX_HISTORY = Err.Description
+End Function
+
 Function GEX_INFO(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

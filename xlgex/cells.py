@@ -44,6 +44,7 @@ __all__ = [
     "number",
     "count",
     "vol",
+    "rate",
     "text",
     "flag",
     "date_or_none",
@@ -283,6 +284,11 @@ def vol(value, name: str, default=None, *, limit: float = MAX_VOL, shift: bool =
         raise XlgexError(f"xlgex: argument {name} {out:g} looks like percent "
                          f"({out:g} = {out:g}%?) — give {out / 100:g}")  # fmt: skip
     return out
+
+
+def rate(value, name: str, default=0.0):
+    """A decimal rate or yield per year (0.05 = 5%); above :data:`MAX_RATE` looks like percent."""
+    return vol(value, name, default, limit=MAX_RATE, shift=True)
 
 
 def text(value, name: str, default=None, choices=None):

@@ -267,3 +267,14 @@ def test_call_put_prefixed_wide_table():
         ("2023-03-17", False, True, 3900.0, 4000.0, 0.2178),
         ("2023-03-17", False, True, 3950.0, 2500.0, 0.2095),
     ]
+
+
+def test_two_downloads_appended_are_caught_with_their_lines(tmp_path):
+    """The second download's title lines and header are skipped; its rows repeat the first's,
+    and the duplicate check names both file lines (line 7 and line 15 + 7)."""
+    path = tmp_path / "twice.csv"
+    path.write_text(CBOE_CSV.read_text() * 2)
+    chain = read_chain(path)
+    assert len(chain) == 36 and chain.duplicate_rows == (7, 22)
+    with pytest.raises(XlgexError, match="rows 7 and 22 are the same contract"):
+        total_gex(chain)

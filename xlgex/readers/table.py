@@ -226,9 +226,17 @@ def _without_repeated_headers(rows, numbers, head: int):
         return (isinstance(row, (list, tuple)) and len(row) > j and row[j] == named
                 and [_key(c) for c in row] == header)  # fmt: skip
 
-    keep = [i for i, row in enumerate(rows) if i <= head or not repeat(row)]
-    if len(keep) == len(rows):
+    drop = set()
+    for i in range(head + 1, len(rows)):
+        if repeat(rows[i]):  # and the title lines above it (a second download's preamble)
+            drop.add(i)
+            k = i - 1
+            while k > head and k not in drop and (len(rows[k] or ()) <= j or _is_blank(rows[k][j])):
+                drop.add(k)
+                k -= 1
+    if not drop:
         return rows, numbers
+    keep = [i for i in range(len(rows)) if i not in drop]
     numbers = [numbers[i] if numbers is not None else i + 1 for i in keep]
     return [rows[i] for i in keep], numbers
 

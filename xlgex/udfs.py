@@ -24,6 +24,7 @@ from .cells import (
     number,
     one_line,
     pairs,
+    rate,
     table,
     text,
     vol,
@@ -120,7 +121,7 @@ def _chain_and_settings(chain, spot, asof, iv_unit=None, **settings):
     clean = {}
     for name, value in settings.items():
         if name in ("rate", "div_yield"):
-            clean[name] = vol(value, name, 0.0, limit=1.0, shift=True)
+            clean[name] = rate(value, name)
         elif name == "expiries":
             clean[name] = _expiries(value)
         else:
@@ -319,13 +320,13 @@ def BS_GREEKS(spot, strike, t_years, vol, rate=None, div_yield=None, option_type
     kind = text(option_type, "option_type", "c", ("c", "p", "call", "put"))
     g = greeks(number(spot, "spot", positive=True), number(strike, "strike", positive=True),
                number(t_years, "t_years", 0.0, minimum=0.0), _vol(vol, "vol", 0.0),
-               _vol(rate, "rate", 0.0, limit=1.0, shift=True),
-               _vol(div_yield, "div_yield", 0.0, limit=1.0, shift=True),
+               _rate(rate, "rate"),
+               _rate(div_yield, "div_yield"),
                kind in ("c", "call"))  # fmt: skip
     return [list(g), [float(v) for v in g.values()]]
 
 
-_vol = vol  # BS_GREEKS and HEDGE_LADDER name an argument "vol" (Excel shows the Python name)
+_vol, _rate = vol, rate  # BS_GREEKS and HEDGE_LADDER have arguments named vol and rate
 
 
 @udf
@@ -372,8 +373,8 @@ def HEDGE_LADDER(contracts, path, delta=None, gamma=None, strike=None, t_years=N
         gamma=number(gamma, "gamma"), strike=number(strike, "strike"),
         t_years=number(t_years, "t_years"), vol=_vol(vol, "vol"),
         is_call=None if kind is None else kind in ("c", "call"),
-        rate=_vol(rate, "rate", 0.0, limit=1.0, shift=True),
-        div_yield=_vol(div_yield, "div_yield", 0.0, limit=1.0, shift=True),
+        rate=_rate(rate, "rate"),
+        div_yield=_rate(div_yield, "div_yield"),
         multiplier=number(multiplier, "multiplier", 100.0), hedge=_hedge(hedge),
         band=number(band, "band", 0.0), spot=number(spot, "spot"),
         index_level=number(index_level, "index_level"),

@@ -456,8 +456,9 @@ def test_percent_vol_is_refused(xl):
     path = ((443.0,), (445.0,))
     ladder = xl.call("HEDGE_LADDER", -10.0, path, MISSING, MISSING, 445.0, 0.1, 15.0, "C")
     assert "looks like percent" in _message(ladder)
-    shift = xl.call("GEX_PROFILE", table(long_frame()), 5000.0, ASOF, MISSING, 21.0, MISSING, 20.0)
-    assert "looks like percent" in _message(shift)
+    for points in (20.0, 2.0):  # vol_shift is decimal: 2 would be +200 vol points
+        shift = xl.call("GEX_PROFILE", table(long_frame()), 5000.0, ASOF, MISSING, 21.0, MISSING, points)
+        assert "looks like percent" in _message(shift)
 
 
 def test_repeated_contract_names_both_rows(xl, frame):

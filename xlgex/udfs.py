@@ -143,7 +143,7 @@ def _expiries(value):
 def _shift_args(vol_shift, roll_hours, vol_rule) -> dict:
     """The what-if arguments of GEX_FLIP and GEX_PROFILE."""
     return {
-        "vol_shift": vol(vol_shift, "vol_shift", 0.0, shift=True),
+        "vol_shift": vol(vol_shift, "vol_shift", 0.0, limit=1.0, shift=True),  # |shift| <= 100 pts
         "roll_hours": number(roll_hours, "roll_hours", 0.0, minimum=0.0),
         "vol_rule": text(vol_rule, "vol_rule", "sticky_strike", VOL_RULES),
     }

@@ -278,3 +278,20 @@ def test_two_downloads_appended_are_caught_with_their_lines(tmp_path):
     assert len(chain) == 36 and chain.duplicate_rows == (7, 22)
     with pytest.raises(XlgexError, match="rows 7 and 22 are the same contract"):
         total_gex(chain)
+
+
+def test_json_lines(tmp_path):
+    frame = pd.read_csv(FIXTURES / "long_chain.csv").dropna(how="all")
+    path = tmp_path / "chain.jsonl"
+    path.write_text(frame.to_json(orient="records", lines=True))
+    assert contracts(read_chain(path)) == contracts(read_chain(FIXTURES / "long_chain.csv"))
+
+
+def test_iv_cells_with_a_percent_sign():
+    rows = [["Expiration", "Type", "Strike", "Open Int", "Impl Vol"],
+            ["2023-03-17", "C", 3900.0, "1,234", "25.43%"],
+            ["2023-03-17", "P", 3900.0, "12", " 31.5 % "]]  # fmt: skip
+    chain = read_chain(rows, spot=3900.0, asof=QUOTED, iv_unit="auto")
+    assert chain.iv.tolist() == pytest.approx([0.2543, 0.315], rel=1e-15)
+    assert chain.open_interest.tolist() == [1234.0, 12.0]
+    assert chain.diagnostics.iv_unit == "decimal"

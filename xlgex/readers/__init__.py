@@ -182,6 +182,9 @@ def _json_grid(raw: bytes):
     try:
         obj = json.loads(content)
     except json.JSONDecodeError as exc:
+        obj = _json_lines(content) if exc.msg == "Extra data" else None
+        if obj is not None:
+            return grid_from_frame(_records(obj))
         raise XlgexError(f"xlgex: the file starts like JSON but is not valid JSON "
                          f"(line {exc.lineno}: {exc.msg})") from None  # fmt: skip
     if cboe_json.is_cboe(obj):
@@ -196,6 +199,14 @@ def _json_grid(raw: bytes):
     if schwab_json.is_schwab(obj):
         grid.iv_unit = "percent"
     return grid
+
+
+def _json_lines(content: str):
+    """Rows of a JSON Lines file (one object per line), or None."""
+    try:
+        return [json.loads(line) for line in content.splitlines() if line.strip()]
+    except json.JSONDecodeError:
+        return None
 
 
 def _records(obj) -> pd.DataFrame:

@@ -49,6 +49,7 @@ from .values import (
     _settlement_is_am,
     _show,
     _Where,
+    percent_cells,
 )
 
 __all__ = ["FIELDS", "chain_from_grid", "grid_from_frame", "grid_from_rows", "looks_like_header"]
@@ -442,6 +443,8 @@ def _read_side(grid, side: _Side, where: _Where, mult_arg, shared_blank, found, 
         column = grid.column(cols[field])
         if field == "multiplier" and column.dtype == object:  # yfinance's contractSize
             column = np.where(np.isin(column, _STANDARD_SIZE), None, column)
+        if field == "iv":
+            column = percent_cells(column)
         return _numbers(column, label(field), where)
 
     def per_value(field, parse, dtype, fill, prefix=None):

@@ -125,6 +125,24 @@ def _refuse_booleans(col, candidates: np.ndarray, label, where: _Where) -> None:
             raise where.fail("boolean", int(i), label, value=str(bool(col[i])).upper())
 
 
+_PERCENT = re.compile(r"\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?)\s*%\s*")  # "25.43%"
+
+
+def percent_cells(col: np.ndarray) -> np.ndarray:
+    """IV cells written with a percent sign (``"25.43%"``, thinkorswim) as decimals (0.2543);
+    other cells unchanged."""
+    if col.dtype != object:
+        return col
+    marked = [i for i, v in enumerate(col) if isinstance(v, str) and v.rstrip().endswith("%")]
+    if not marked:
+        return col
+    col = col.copy()
+    for i in marked:
+        if (m := _PERCENT.fullmatch(col[i])) and m[1] not in ("", "+", "-"):
+            col[i] = float(m[1].replace(",", "")) / 100.0
+    return col
+
+
 def _comma_thousands(v) -> float:
     """``"4,500.53"`` -> 4500.53; NaN for anything else."""
     if isinstance(v, str) and _THOUSANDS.fullmatch(v.strip()):

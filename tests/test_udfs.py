@@ -437,6 +437,7 @@ def test_plain_and_comma_thousands_text_numbers(xl, chain_range):
 @pytest.mark.parametrize("name, args", [
     ("GEX_TOTAL", (True, ASOF)), ("HEDGE_TRADE", (True, 0.5)), ("HEDGE_TRADE", (-1.0, True)),
     ("BS_GREEKS", (100.0, 100.0, True, 0.2)), ("GEX_PROFILE", (5000.0, ASOF, MISSING, True)),
+    ("HEDGE_TRADE", (-1.0, 0.4, 100.0, True)),
 ])  # fmt: skip
 def test_booleans_are_not_numbers(xl, chain_range, name, args):
     args = (chain_range, *args) if name.startswith("GEX") else args

@@ -355,7 +355,7 @@ def HEDGE_TRADE(contracts, delta, multiplier=None, hedge=None, current_hedge=Non
 
 def _hedge(value):
     """A hedge instrument name, or a number of underlying units per hedge unit."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)):  # TRUE/FALSE are refused as numbers
         return number(value, "hedge", positive=True)
     return text(value, "hedge", "shares")
 

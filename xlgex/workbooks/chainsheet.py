@@ -23,6 +23,8 @@ CHAIN_FORMATS = {
     "Gamma": "0.000E+00", "Underlying Price": "#,##0.00", "Quote Time": DATETIME,
 }  # fmt: skip
 CHAIN_DATES = {"Expiration": "%Y-%m-%d", "Quote Time": "%Y-%m-%d %H:%M"}
+CHAIN_PRINT_ROWS = 40
+"""Rows of the chain in the Chain sheet's print area."""
 CHAIN_TOP = 3
 """The chain table's header is on this row of the Chain sheet (1-based)."""
 
@@ -66,6 +68,11 @@ def _chain_sheet(book: _Book, frame, label: str) -> _Arg:
     sh.ws.freeze_panes(CHAIN_TOP, 0)
     ref = f"Chain!$A${CHAIN_TOP}:${xl_col_to_name(last_col)}${last_row + 1}"
     book.wb.define_name(CHAIN_NAME, "=" + ref)
+    book.state.watch_range("chain", CHAIN_NAME, rows)
+    # A PDF of the workbook shows the chain's first rows, not its thousands.
+    sh.ws.print_area(f"A1:{xl_col_to_name(last_col)}{CHAIN_TOP + CHAIN_PRINT_ROWS}")
+    sh.text(f"K{CHAIN_TOP}", f"Printing shows the first {CHAIN_PRINT_ROWS} rows of the chain "
+            "(its print area); the dashboard sheets print the results.", "note")
     return _Arg(CHAIN_NAME, rows)
 
 
@@ -92,6 +99,7 @@ def _gex_inputs(sh: _Sheet, first_row: int, extra=()) -> dict:
         row = first_row + i
         sh.text(f"A{row}", label)
         sh.put(f"B{row}", value, f("input", num_format))
+        sh.book.state.watch(key, sh, f"B{row}")
         addr[key] = f"$B${row}"
         if note:
             sh.text(f"C{row}", note, "note")

@@ -66,6 +66,8 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
          "in each bucket"),
     ])  # fmt: skip
     base = [chain, sh.ref(a["spot"]), sh.ref(a["asof"]), sh.ref(a["convention"])]
+    gex_keys = ("spot", "asof", "convention", "chain")
+    stale = book.state.stale(gex_keys)
 
     sh.text("A11", "Results", "section")
     sh.text("A12", "Regime (GEX_REGIME)")
@@ -87,7 +89,7 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     live.text("D5", "=GEX_REGIME(..., details TRUE)", "section")
     details = live.udf("D6", "GEX_REGIME", *ext, "", "", True, fmts=pair_fmts)
     live.text("G5", "=GEX_INFO", "section")
-    info = live.udf("G6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "#,##0.####")])
+    info = live.udf("G6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "General")])
     live.text("J5", "=GEX_STRIKE", "section")
     strikes = live.udf("J6", "GEX_STRIKE", *ext, header=f("header"),
                        fmts=[f("calc", "#,##0")] + [f("plain", MONEY)] * 3)  # fmt: skip
@@ -123,9 +125,9 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
 
     # Mirrors: =IF(Live!X="","",Live!X), with blank rows after the chain-dependent tables.
     sh.text("A17", "Walls: =GEX_WALLS (read from the Live sheet)", "section")
-    sh.mirror("A18", live, "A6", walls, [f("label"), f("output", "#,##0")])
+    sh.mirror("A18", live, "A6", walls, [f("label"), f("output", "#,##0")], stale=stale)
     sh.text("A22", "Regime details: =GEX_REGIME(..., details TRUE)", "section")
-    sh.mirror("A23", live, "D6", details, pair_fmts, cell_fmts=detail_fmts)
+    sh.mirror("A23", live, "D6", details, pair_fmts, cell_fmts=detail_fmts, stale=stale)
     spot_row = next(i for i, r in enumerate(details) if r[0] == "spot")
     spot_cell = f"$B${23 + spot_row}"
     spot_used = details[spot_row][1]
@@ -134,8 +136,8 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
 
     sh.text("A37", "Assumptions and diagnostics: =GEX_INFO", "section")
     info_margin = _margin(info)
-    sh.mirror("A38", live, "G6", info, [f("label"), f("plain", "#,##0.####")],
-              margin=info_margin, cell_fmts=info_fmts)  # fmt: skip
+    sh.mirror("A38", live, "G6", info, [f("label"), f("plain", "General")],
+              margin=info_margin, cell_fmts=info_fmts, stale=stale)  # fmt: skip
 
     # Long tables to the right of the charts.
     sh.text("R3", "GEX by strike: =GEX_STRIKE", "section")
@@ -143,15 +145,19 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     sh.text("R4", f"$ per 1% move, shown in $ millions; {strike_margin} blank rows after "
             "the last strike take a longer chain (all of it is on the Live sheet)", "note")
     sh.mirror("R5", live, "J6", strikes, [f("calc", "#,##0")] + [f("plain", MONEY)] * 3,
-              header=f("header"), margin=strike_margin)  # fmt: skip
+              header=f("header"), margin=strike_margin, stale=stale)  # fmt: skip
     sh.text("W3", "Profile if spot moved: =GEX_PROFILE", "section")
     sh.text("W4", "every contract re-priced at each level (161 levels, ±20%)", "note")
     sh.mirror("W5", live, "O6", profile, [f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3,
-              header=f("header"))  # fmt: skip
+              header=f("header"), stale=stale)  # fmt: skip
 
     # Chart helpers: strike buckets near spot (SUMIFS over the GEX_STRIKE columns).
     cap = 1000  # rows of GEX_STRIKE the helpers read: plenty for any listed chain
     s_col, n_col = f"Live!$J$7:$J${cap}", f"Live!$M$7:$M${cap}"
+    # Where the Live spills are errors (xlgex not running), sum the Dashboard's own copies,
+    # so a new bucket width still redraws the bars from the stored strikes.
+    mirror_end = 5 + len(strikes) + strike_margin
+    s_mir, n_mir = f"$R$6:$R${mirror_end}", f"$U$6:$U${mirror_end}"
     sh.text("AB3", "Chart helpers (nothing to change)", "section")
     sh.text("AB4", "net GEX summed over strike buckets centred near spot", "note")
     sh.header_row("AB5", ["bucket centre", "net GEX", "> 0", "< 0"])
@@ -164,14 +170,17 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
         r = first + k
         offset = k - half
         centre = centre0 + offset * width
-        sh.formula(f"AB{r}", f"=ROUND({spot_cell}/{a['bucket']},0)*{a['bucket']}"
-                   f"{offset:+d}*{a['bucket']}", centre, f("calc", "#,##0"))  # fmt: skip
+        sh.formula(f"AB{r}", f"=IFERROR(ROUND({spot_cell}/{a['bucket']},0)*{a['bucket']}"
+                   f'{offset:+d}*{a["bucket"]},"")', centre, f("calc", "#,##0"))  # fmt: skip
         lo, hi = centre - width / 2, centre + width / 2
         total = sum(n for s, n in pairs if lo <= s < hi)
-        sh.formula(f"AC{r}", f'=SUMIFS({n_col},{s_col},">="&(AB{r}-{a["bucket"]}/2),'
-                   f'{s_col},"<"&(AB{r}+{a["bucket"]}/2))', total, f("calc", MONEY))
-        sh.formula(f"AD{r}", f"=MAX(AC{r},0)", max(total, 0.0), f("calc", MONEY))
-        sh.formula(f"AE{r}", f"=MIN(AC{r},0)", min(total, 0.0), f("calc", MONEY))
+        lo_hi = [f'">="&(AB{r}-{a["bucket"]}/2)', f'"<"&(AB{r}+{a["bucket"]}/2)']
+        live_sum = f"SUMIFS({n_col},{s_col},{lo_hi[0]},{s_col},{lo_hi[1]})"
+        own_sum = f"SUMIFS({n_mir},{s_mir},{lo_hi[0]},{s_mir},{lo_hi[1]})"
+        sh.formula(f"AC{r}", f'=IF(OR(AB{r}="",{stale}=1),"",IF(ISERROR(Live!$J$7),{own_sum},'
+                   f"{live_sum}))", total, f("calc", MONEY))
+        sh.formula(f"AD{r}", f'=IF(AC{r}="","",MAX(AC{r},0))', max(total, 0.0), f("calc", MONEY))
+        sh.formula(f"AE{r}", f'=IF(AC{r}="","",MIN(AC{r},0))', min(total, 0.0), f("calc", MONEY))
     last = first + BUCKETS - 1
 
     n_profile = len(profile) - 1
@@ -180,12 +189,13 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     lo, hi = min(nets), max(nets)
     sh.text("AB33", "vertical lines at the flip and at spot", "note")
     sh.header_row("AB34", ["x", "y"])
-    flip_x = flip if isinstance(flip, float) else "#N/A"
+    flip_x = flip if isinstance(flip, float) else ""
+    flip_f, spot_f = '=IF(ISNUMBER($B$13),$B$13,"")', f'=IF(ISNUMBER({spot_cell}),{spot_cell},"")'
     for r, (formula_x, x, y_formula, y) in enumerate([
-        ("=IF(ISNUMBER($B$13),$B$13,NA())", flip_x, f"=MIN({p_y})", lo),
-        ("=IF(ISNUMBER($B$13),$B$13,NA())", flip_x, f"=MAX({p_y})", hi),
-        (f"={spot_cell}", spot_used, f"=MIN({p_y})", lo),
-        (f"={spot_cell}", spot_used, f"=MAX({p_y})", hi),
+        (flip_f, flip_x, f"=MIN({p_y})", lo),
+        (flip_f, flip_x, f"=MAX({p_y})", hi),
+        (spot_f, spot_used, f"=MIN({p_y})", lo),
+        (spot_f, spot_used, f"=MAX({p_y})", hi),
     ], start=35):  # fmt: skip
         sh.formula(f"AB{r}", formula_x, x, f("calc", "#,##0.00"))
         sh.formula(f"AC{r}", y_formula, y, f("calc", MONEY))
@@ -222,7 +232,9 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     sh.ws.set_column("W:Z", 13)
     sh.ws.set_column("AA:AA", 2)
     sh.ws.set_column("AB:AE", 13)
-    sh.ws.print_area(f"A1:P{38 + len(info) + info_margin}")
+    sh.ws.print_area(f"A1:Z{max(38 + len(info) + info_margin, mirror_end, 5 + len(profile))}")
+    sh.banner("A4", gex_keys)
+    live.ws.hide()
     sh.ws.activate()
     _about(book, "A dealer gamma-exposure dashboard for the option chain on the Chain sheet.", [
         f"The chain argument of every formula is the name {CHAIN_NAME}, which points at the "

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
-from ..conventions import BAND_REL_TOL
+from ..conventions import BAND_REL_TOL, ES_POINT_VALUE, MES_POINT_VALUE
 from .kit import (
     HEDGES,
     PROFILE_COLOUR,
@@ -31,19 +29,17 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
         row = 6 + i
         sh.text(f"A{row}", label, "label")
         addr[key] = f"$B${row}"
-        if key == "units":
-            units = HEDGES[sh.at(addr["hedge"])]
-            sh.formula(f"B{row}", f'=IF({addr["hedge"]}="ES",50,IF({addr["hedge"]}="MES",5,1))',
-                       units, f("calc", "0"))  # fmt: skip
-        else:
+        if key != "units":
             sh.put(f"B{row}", value, f("input", num_format))
+            book.state.watch(f"{name}!{key}", sh, f"B{row}")
         if key == "hedge":
             sh.dropdown(f"B{row}", HEDGES)
         if note:
             sh.text(f"C{row}", note, "note")
+    formula, units = _units(sh, addr)
+    sh.formula(addr["units"].replace("$", ""), formula, units, f("calc", "#,##0.00"))
     row = 6 + len(spec["inputs"])
-    v = {key: sh.at(cell) for key, cell in addr.items() if key != "units"}
-    v["units"] = HEDGES[v["hedge"]]
+    v = {key: sh.at(cell) for key, cell in addr.items()}
     row = spec["facts"](sh, row, addr, v)
 
     top = row + 1
@@ -52,9 +48,9 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
     move_label = spec["move_label"]
     sh.header_row(f"A{head}", [
         "Step", "What happens", move_label, "Option delta now (per option)",
-        "Dealer delta (units of underlying)", f"Hedge held before ({v['hedge']})",
-        "Net delta before the trade", f"Trade, plain Excel ({v['hedge']}; + buy, − sell)",
-        f"Trade, xlgex =HEDGE_TRADE ({v['hedge']})", "Check", f"Hedge held after ({v['hedge']})",
+        "Dealer delta (units of underlying)", "Hedge held before (hedge units, plain Excel)",
+        "Net delta before the trade", "Trade, plain Excel (hedge units; + buy, − sell)",
+        "Trade, xlgex =HEDGE_TRADE (hedge units)", "Check", "Hedge held after (plain Excel)",
         "The document says",
     ])  # fmt: skip
     sh.ws.set_row(head - 1, 45)
@@ -83,30 +79,50 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
         (trade,), = sh.udf(f"I{r}", "HEDGE_TRADE", *args, fmt=f("output", "+#,##0;-#,##0;0"))
         ok = "OK" if isinstance(trade, float) and abs(plain - trade) < 1e-9 else "MISMATCH"
         sh.check(f"J{r}", f"H{r}", f"I{r}", ok)
-        sh.formula(f"K{r}", f"=F{r}+I{r}", held + trade, f("calc", "#,##0;-#,##0;0"))
+        sh.formula(f"K{r}", f"=F{r}+H{r}", held + plain, f("calc", "#,##0;-#,##0;0"))
         sh.text(f"L{r}", step["doc"], "note")
         details.append((step["label"], detail_args))
     last = first + len(spec["steps"]) - 1
     sh.check_formats(f"J{first}:J{last}")
 
-    row = last + 2
+    sh.text(f"A{last + 1}", "Hedge held before a step is the plain-Excel hedge after the step it "
+            "starts from, so the plain columns never need xlgex.", "note")
+    sh.text(f"A{last + 2}", spec["footnote"], "note")
+    if spec.get("slip"):
+        sh.text(f"A{last + 3}", spec["slip"], "note")
+    row = last + 5
     sh.text(f"A{row}", "The same trades with =HEDGE_TRADE(..., details TRUE): the whole "
             "decision, one line per cell (=INDEX(HEDGE_TRADE(..., TRUE), line, 2))",
             "section")  # fmt: skip
-    for i, (label, args) in enumerate(details):
-        col = 3 * i
-        sh.text(xl_rowcol_to_cell(row, col), f"Step {label}", "header")
-        sh.udf_cells(xl_rowcol_to_cell(row + 1, col), "HEDGE_TRADE", *args, text_cols=1,
-                     fmts=[f("label"), f("output", "#,##0.####")])  # fmt: skip
-    sh.text(f"A{row + 11}", spec["footnote"], "note")
-    if spec.get("slip"):
-        sh.text(f"A{row + 12}", spec["slip"], "note")
+    for label, args in details:
+        sh.text(f"A{row + 1}", f"Step {label}", "header")
+        grid = sh.udf_cells(f"A{row + 2}", "HEDGE_TRADE", *args, text_cols=1,
+                            fmts=[f("label"), f("output", "General", align="right")])
+        row += len(grid) + 2
+    sh.ws.print_area(f"A1:L{row}")
+    sh.banner("A4")
     sh.ws.set_column("A:A", 46)
     sh.ws.set_column("B:B", 46)
     sh.ws.set_column("C:C", 16)
     sh.ws.set_column("D:K", 14)
     sh.ws.set_column("L:L", 46)
     sh.ws.freeze_panes(head, 0)
+
+
+def _units(sh, addr) -> tuple[str, float]:
+    """Underlying units per hedge unit: shares 1; on SPX, ES 50 and MES 5 index units; on any
+    other underlying (an ``index_level`` input), ES and MES by notional: point value × S&P 500
+    level / the underlying's price (one ES ≈ 500 SPY shares)."""
+    hedge = addr["hedge"]
+    if "index_level" not in addr:
+        units = HEDGES[sh.at(hedge)]
+        return f'=IF({hedge}="ES",{ES_POINT_VALUE:g},IF({hedge}="MES",{MES_POINT_VALUE:g},1))', units
+    level, spot = addr["index_level"], addr["spot"]
+    notional = sh.at(level) / sh.at(spot)
+    units = {"ES": ES_POINT_VALUE * notional, "MES": MES_POINT_VALUE * notional}.get(
+        sh.at(hedge), 1.0)
+    return (f'=IF({hedge}="ES",{ES_POINT_VALUE:g}*{level}/{spot},'
+            f'IF({hedge}="MES",{MES_POINT_VALUE:g}*{level}/{spot},1))'), units
 
 
 def _spx_spec(kind: str) -> dict:
@@ -139,6 +155,7 @@ def _spx_spec(kind: str) -> dict:
     def step_cells(sh, r, addr, v, step):
         f = sh.book.fmt
         sh.put(f"C{r}", step["move"], f("input", "+0.00;-0.00;0"))
+        sh.book.state.watch(f"{sh.name}!step {step['label']} move", sh, f"C{r}")
         value = v["delta"] + v["gamma"] * step["move"]
         sh.formula(f"D{r}", f"={addr['delta']}+{addr['gamma']}*C{r}", value, f("calc", "0.00"))
         return None
@@ -157,11 +174,12 @@ def _spx_spec(kind: str) -> dict:
                   f"Delta Hedging: {'Negative' if short else 'Positive'} Gamma.",
         "inputs": [
             ("contracts", "Dealer position (contracts; + long, − short)", float(contracts),
-             "+#,##0;-#,##0", "signed: −200 = the dealer sold 200"),
+             "+#,##0;-#,##0", "signed: −200 = the dealer sold 200" if short
+             else "signed: +50 = the dealer bought 50"),
             ("delta", "Option delta at the start (per option)", delta, "+0.00;-0.00", None),
             ("gamma", "Option gamma (delta change per 1.00 SPX move)", gamma, "0.000", None),
             ("multiplier", "Contract multiplier (index units per contract)", 100.0, "0", None),
-            ("hedge", "Hedge instrument", "ES", None, "ES = $50 per SPX point"),
+            ("hedge", "Hedge instrument", "ES", None, "ES = $50 per SPX point, MES $5"),
             ("units", "Index units per hedge unit", None, None, "from the instrument: ES 50, "
              "MES 5, shares 1"),
             ("spot", "SPX at the start", float(spot), "#,##0.00", "for reference"),
@@ -198,7 +216,7 @@ def _spy_spec() -> dict:
         gamma = (v["delta_after"] - v["delta"]) / (v["spot_after"] - v["spot"])
         sh.formula(f"B{row}", f"=({addr['delta_after']}-{addr['delta']})/"
                    f"({addr['spot_after']}-{addr['spot']})", gamma, f("calc", "0.000"))
-        sh.text(f"C{row}", "the Rehedge ladder sheet uses this gamma", "note")
+        sh.text(f"C{row}", "the Rehedge ladder sheet has its own gamma input (0.05, as here)", "note")
         return row + 1
 
     def step_cells(sh, r, addr, v, step):
@@ -212,7 +230,9 @@ def _spy_spec() -> dict:
     def trade_args(sh, r, addr, delta_arg):
         common = [sh.ref(addr["contracts"]), delta_arg, sh.ref(addr["multiplier"]),
                   sh.ref(addr["hedge"]), sh.ref(f"F{r}")]  # fmt: skip
-        return common, [*common, "", 0.0, 0.0, "", True]
+        sizing = [sh.ref(addr["spot"]), sh.ref(addr["index_level"])]
+        return ([*common, "", 0.0, 0.0, "", False, *sizing],
+                [*common, "", 0.0, 0.0, "", True, *sizing])
 
     return {
         "title": "SPY 450C: dealer short 100 calls, hedged with shares",
@@ -224,9 +244,12 @@ def _spy_spec() -> dict:
             ("delta", "Call delta at the sale (per option)", 0.35, "0.00", None),
             ("delta_after", "Call delta after the rally", 0.50, "0.00", None),
             ("multiplier", "Contract multiplier (shares per contract)", 100.0, "0", None),
-            ("hedge", "Hedge instrument", "shares", None, None),
-            ("units", "Shares per hedge unit", None, None, "from the instrument: shares 1"),
-            ("spot", "SPY at the sale ($)", 445.0, "#,##0.00", None),
+            ("hedge", "Hedge instrument", "shares", None, "shares, or ES/MES sized by notional"),
+            ("units", "Shares per hedge unit", None, None, "shares 1; ES 50 × index level / "
+             "SPY at the sale (≈ 500), MES a tenth"),
+            ("spot", "SPY at the sale ($)", 445.0, "#,##0.00", "sizes ES/MES with the index level"),
+            ("index_level", "S&P 500 index level", 4450.0, "#,##0.00", "for ES/MES: one ES "
+             "is $50 × this level"),
             ("spot_after", "SPY two days later ($)", 448.0, "#,##0.00", None),
         ],
         "facts": facts,
@@ -269,21 +292,21 @@ def _ladder(book: _Book) -> None:
          "0.35 → 0.50 from $445 to $448, as in Part 1"),
         ("multiplier", "Contract multiplier (shares per contract)", 100.0, "0", None),
         ("hedge", "Hedge instrument", "shares", None, None),
-        ("units", "Shares per hedge unit", None, None, "from the instrument"),
+        ("units", "Shares per hedge unit", None, None, "shares 1; ES 50 × index level / first "
+         "spot of the path, MES a tenth"),
         ("band", "Band (shares): trade only when |net delta| > band", 1000.0, "#,##0",
          "Part 4: a normal band is ±1,000–2,000 delta"),
+        ("index_level", "S&P 500 index level (sizes ES/MES)", 4450.0, "#,##0.00",
+         "one ES is $50 × this level"),
     ]  # fmt: skip
     a, v = {}, {}
     for i, (key, label, value, num_format, note) in enumerate(inputs):
         row = 6 + i
         a[key] = f"$B${row}"
         sh.text(f"A{row}", label)
-        if key == "units":
-            v[key] = HEDGES[v["hedge"]]
-            sh.formula(f"B{row}", f'=IF({a["hedge"]}="ES",50,IF({a["hedge"]}="MES",5,1))',
-                       v[key], f("calc", "0"))  # fmt: skip
-        else:
+        if key != "units":
             v[key] = sh.put(f"B{row}", value, f("input", num_format))
+            book.state.watch(f"ladder {key}", sh, f"B{row}")
         if key == "hedge":
             sh.dropdown(f"B{row}", HEDGES)
         if note:
@@ -297,13 +320,16 @@ def _ladder(book: _Book) -> None:
     sh.text(f"B{head}", "spot", "header")
     for i, spot in enumerate(LADDER_PATH):
         sh.put(f"B{first + i}", spot, f("input", "#,##0.00"))
+        book.state.watch(f"ladder spot {i}", sh, f"B{first + i}")
+    formula, v["units"] = _units(sh, {**a, "spot": f"$B${first}"})
+    sh.formula(a["units"].replace("$", ""), formula, v["units"], f("calc", "#,##0.00"))
     path = f"$B${first}:$B${last}"
     money = f("calc", "+#,##0;-#,##0;0")
     # Row 1 of the result is its header (plain text here); a blank spot blanks its row.
     ladder = sh.udf_cells(
         f"C{head}", "HEDGE_LADDER", sh.ref(a["contracts"]), sh.column(path), sh.ref(a["delta"]),
         sh.ref(a["gamma"]), "", "", "", "", sh.ref(a["multiplier"]), sh.ref(a["hedge"]),
-        sh.ref(a["band"]),
+        sh.ref(a["band"]), "", "", sh.ref(f"$B${first}"), sh.ref(a["index_level"]),
         fmts=[f("calc", "0"), f("calc", "#,##0.00"), f("calc", "0.000"), money,
               f("output", "+#,##0;-#,##0;0"), money, f("calc"), money, money],
         header=f("header"), text_rows=1, blank_if="$B",
@@ -332,8 +358,7 @@ def _ladder(book: _Book) -> None:
         held += trade
         sh.formula(f"Q{r}", f'=IF(B{r}="","",{prev}+P{r})', held, money)
         ok = "OK" if abs(ladder[i + 1][4] - trade) < 1e-9 else "MISMATCH"
-        sh.formula(f"R{r}", f'=IF(B{r}="","",IFERROR(IF(ABS(P{r}-G{r})<1E-9,"OK",'
-                   f'"MISMATCH"),"MISMATCH"))', ok, f("check"))  # fmt: skip
+        sh.check(f"R{r}", f"P{r}", f"G{r}", ok, blank_if=f"B{r}")
     sh.check_formats(f"R{first}:R{last}")
     sh.text(f"A{last + 2}", "Each step: delta = delta0 + gamma × (spot − spot0), kept within "
             "±1; position delta = contracts × delta × multiplier; net delta before = position "
@@ -343,21 +368,20 @@ def _ladder(book: _Book) -> None:
 
     chart = book.wb.add_chart({"type": "column"})
     chart.add_series({
-        "name": "hedge held (shares)", "categories": f"='{sh.name}'!$C${first}:$C${last}",
-        "values": f"='{sh.name}'!$H${first}:$H${last}",
+        "name": "hedge held (hedge units, plain Excel)",
+        "values": f"='{sh.name}'!$Q${first}:$Q${last}",
         "fill": {"color": "#9DC3E6"}, "gap": 60,
     })  # fmt: skip
     line = book.wb.add_chart({"type": "line"})
     line.add_series({
-        "name": "SPY ($)", "categories": f"='{sh.name}'!$C${first}:$C${last}",
-        "values": f"='{sh.name}'!$D${first}:$D${last}", "y2_axis": True,
+        "name": "SPY ($)", "values": f"='{sh.name}'!$B${first}:$B${last}", "y2_axis": True,
         "line": {"color": PROFILE_COLOUR, "width": 2.25}, "marker": {"type": "circle"},
     })  # fmt: skip
     chart.combine(line)
     chart.set_title({"name": "The band at work: hedge held (bars) as SPY moves (line)",
                      "name_font": {"size": 12}})  # fmt: skip
     chart.set_x_axis({"name": "step"})
-    chart.set_y_axis({"name": "shares held", "num_format": "#,##0"})
+    chart.set_y_axis({"name": "hedge held", "num_format": "#,##0"})
     line.set_y2_axis({"name": "SPY ($)", "num_format": "0.0"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 320})
@@ -368,6 +392,8 @@ def _ladder(book: _Book) -> None:
     sh.ws.set_column("L:L", 2)
     sh.ws.set_column("M:R", 13)
     sh.ws.set_row(head - 1, 32)
+    sh.ws.print_area(f"A1:R{last + 22}")
+    sh.banner("A4")
 
 
 def build_hedging(path) -> Path:
@@ -381,7 +407,9 @@ def build_hedging(path) -> Path:
     _about(book, "Delta-hedging walkthroughs: what a dealer trades after a fill and after each "
            "move, in plain Excel and with xlgex's HEDGE_TRADE and HEDGE_LADDER.", [
                "Signs: the dealer's position is signed (+ long, − short contracts); trades are "
-               "+ buy, − sell, in hedge units (shares, or ES at 50 index units each).",
+               "+ buy, − sell, in hedge units: shares; on SPX, ES at 50 and MES at 5 index units "
+               "each; on SPY, ES and MES sized by notional (shares × SPY price / ($50 × S&P 500 "
+               "level); one ES ≈ 500 SPY shares).",
                "Short gamma (dealer sold options): the hedge trades with the move and amplifies "
                "it. Long gamma: the hedge trades against the move and dampens it.",
            ], [
@@ -391,7 +419,9 @@ def build_hedging(path) -> Path:
            ], libreoffice="LibreOffice opens this workbook with its stored values: it has no "
            "array formulas (LibreOffice recalculates those on open), as the HEDGE_TRADE details "
            "and the HEDGE_LADDER table are read one cell at a time with =INDEX(...). LibreOffice "
-           "cannot call xlwings functions, so an xlgex cell there shows #NAME? once you change "
-           "an input it depends on; the plain-Excel columns keep working.")  # fmt: skip
+           "cannot call xlwings functions: once you change an input there, the xlgex cells that "
+           "depend on it turn blank (never a stale number or #NAME?), Check says 'xlgex not "
+           "running', and a red line at the top of the sheet says so. The plain-Excel columns "
+           "never read an xlgex cell, so they keep working.")  # fmt: skip
     book.conf_sheet()
     return book.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import math
 from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from ..conventions import ES_POINT_VALUE, MES_POINT_VALUE
 
@@ -89,13 +91,32 @@ def _grid(result) -> list:
     return [[result]]
 
 
+class _TypedWorksheet(Worksheet):
+    """A worksheet that stores an empty formula result as an empty text (``t="str"``).
+
+    XlsxWriter stores it untyped, and what an application shows for an untyped empty result
+    before recalculating is its own guess.
+    """
+
+    def _xml_formula_element(self, formula, result, attributes=()):
+        attributes = list(attributes)
+        if result == "" and not any(key == "t" for key, _ in attributes):
+            attributes.append(("t", "str"))
+        super()._xml_formula_element(formula, result, attributes)
+
+
 class _Book:
-    """An XlsxWriter workbook with the templates' formats and deterministic properties."""
+    """An XlsxWriter workbook with the templates' formats and deterministic properties.
+
+    The file is built in memory and written by :meth:`close` through a temporary file that
+    replaces ``path`` only once complete (:func:`xlgex.files.replace_atomically`).
+    """
 
     def __init__(self, path: Path, title: str, subject: str, *, created=BUILD_DATE,
                  comments="Built by `xlgex workbooks`; every formula cell stores its value."):
         self.path = Path(path)
-        self.wb = xlsxwriter.Workbook(str(self.path))
+        self._buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self._buffer)
         self.wb.set_properties({
             "title": title, "subject": subject, "author": "xlgex", "company": "xlgex",
             "comments": comments, "created": created,
@@ -105,6 +126,17 @@ class _Book:
         self.wb.calc_on_load = False
         self._formats: dict = {}
         self.sheets: dict = {}
+        self._state: _State | None = None
+
+    def add_worksheet(self, name: str):
+        return self.wb.add_worksheet(name, worksheet_class=_TypedWorksheet)
+
+    @property
+    def state(self) -> _State:
+        """The hidden State sheet: saved inputs, whether xlgex runs, whether numbers are stale."""
+        if self._state is None:
+            self._state = _State(self)
+        return self._state
 
     def fmt(self, kind: str = "plain", num_format: str | None = None, **extra):
         """A cached cell format: ``kind`` picks the style, ``num_format`` the number format."""
@@ -128,6 +160,7 @@ class _Book:
                 "output": {"bold": True},
                 "text": {},
                 "check": {"bold": True, "align": "center", "border": 1},
+                "banner": {"bold": True, "font_color": "#C00000"},
             }[kind]  # fmt: skip
             if num_format:
                 props["num_format"] = num_format
@@ -150,7 +183,7 @@ class _Book:
 
     def conf_sheet(self) -> None:
         """The ``xlwings.conf`` sheet: xlwings reads A1:B1 and down for its settings."""
-        ws = self.wb.add_worksheet("xlwings.conf")
+        ws = self.add_worksheet("xlwings.conf")
         ws.write_string("A1", "UDF Modules")
         ws.write_string("B1", "xlgex.udfs")
         ws.write_string("D1", "xlwings reads its settings from columns A:B (UDF Modules = "
@@ -160,7 +193,11 @@ class _Book:
         ws.set_column("B:B", 14)
 
     def close(self) -> Path:
+        from ..files import replace_atomically
+
         self.wb.close()
+        with replace_atomically(self.path) as tmp:
+            tmp.write_bytes(self._buffer.getvalue())
         return self.path
 
 
@@ -169,7 +206,7 @@ class _Sheet:
 
     def __init__(self, book: _Book, name: str):
         self.book, self.name = book, name
-        self.ws = book.wb.add_worksheet(name)
+        self.ws = book.add_worksheet(name)
         self.values: dict = {}
         self.ws.hide_gridlines(2)
         self.ws.set_landscape()
@@ -236,7 +273,9 @@ class _Sheet:
     def udf(self, cell: str, name: str, *args, fmt=None, fmts=None, header=None):
         """``=NAME(args)`` evaluated by :mod:`xlgex.udfs`; a spilled result fills its range.
 
-        ``fmts`` gives one format per result column (``fmt`` one for all), ``header`` the
+        A one-cell result is written ``=IFERROR(NAME(args),"")``: where the functions do not
+        run (no add-in, LibreOffice) a recalculated cell is blank, never an error; the sheet's
+        banner says why. ``fmts`` gives one format per result column (``fmt`` one for all), ``header`` the
         format of the result's first row. Returns the result as rows of cells.
         """
         from .. import udfs
@@ -249,7 +288,7 @@ class _Sheet:
         col_fmts = fmts if fmts is not None else [fmt] * width
         col_fmts = [f if f is not None else self.book.fmt() for f in col_fmts]
         if len(grid) == 1 and width == 1:
-            self.formula(cell, formula, grid[0][0], col_fmts[0])
+            self.formula(cell, f'=IFERROR({formula[1:]},"")', grid[0][0], col_fmts[0])
             return grid
         anchor = grid[0][0]
         if isinstance(anchor, bool) or anchor is None:
@@ -277,7 +316,8 @@ class _Sheet:
         function, so they are written as plain text. ``fmts`` gives one format per result
         column. A TRUE/FALSE cell is read as a number, ``=INDEX(...)*1`` shown as TRUE/FALSE
         by its number format: LibreOffice ignores a formula's stored TRUE/FALSE (it keeps only
-        stored numbers and text) and would recalculate the cell to #NAME?. ``blank_if`` names a
+        stored numbers and text) and would recalculate the cell to #NAME?. Each cell is wrapped
+        in ``IFERROR(...,"")``: blank where the functions do not run. ``blank_if`` names a
         column (``"$B"``): a row whose cell there is blank shows "" (``=IF($B16="","",
         INDEX(...))``), as the shorter spill would. Returns the result as rows of cells.
         """
@@ -300,13 +340,14 @@ class _Sheet:
                 if isinstance(value, bool):
                     formula, value = formula + "*1", float(value)
                     fmt = self.book.fmt("plain", BOOL_NUMBER, align="center")
+                formula = f'IFERROR({formula},"")'
                 if blank_if is not None:
                     formula = f'IF({blank_if}{row + i + 1}="","",{formula})'
                 self.formula(xl_rowcol_to_cell(row + i, col + j), "=" + formula, value, fmt)
         return grid
 
-    def mirror(self, cell: str, source: _Sheet, src_cell: str, grid, fmts, *, header=None,
-               margin: int = 0, cell_fmts=None):  # fmt: skip
+    def mirror(self, cell: str, source: _Sheet, src_cell: str, grid, fmts, *, stale: str,
+               header=None, margin: int = 0, cell_fmts=None):  # fmt: skip
         """A spilled result on ``source`` shown here cell by cell: ``=IF(src="","",src)``.
 
         LibreOffice recalculates array formulas on open (and cannot call xlwings functions),
@@ -316,6 +357,12 @@ class _Sheet:
         longer result after the inputs change. A blank cell inside the result shows "–" (a
         stored empty text is recalculated by LibreOffice). ``fmts`` gives one format per
         column, ``header`` the first row's, ``cell_fmts`` ``{(i, j): format}`` overrides.
+
+        ``stale`` is the State cell that is 1 when the functions do not run and an input the
+        result depends on changed since the file was saved: the mirror is then blank (a
+        mirror of a spill that cannot recalculate keeps its old number otherwise). A spill
+        that is an error (the functions missing, the file recalculated) shows blank too:
+        ``=IF(stale=1,"",IFERROR(IF(src="","",src),""))``.
         """
         row, col = xl_cell_to_rowcol(cell)
         r0, c0 = xl_cell_to_rowcol(src_cell)
@@ -335,24 +382,45 @@ class _Sheet:
                     blank, value = '"–"', "–"
                 elif value is None:
                     value = ""
-                self.formula(xl_rowcol_to_cell(row + i, col + j), f'=IF({src}="",{blank},{read})',
-                             value, fmt)  # fmt: skip
+                formula = f'=IF({stale}=1,"",IFERROR(IF({src}="",{blank},{read}),""))'
+                self.formula(xl_rowcol_to_cell(row + i, col + j), formula, value, fmt)
 
-    def check(self, cell: str, plain: str, xlgex: str, value: str) -> str:
-        """A cell that says OK when the plain-Excel and xlgex numbers agree, else MISMATCH."""
-        formula = f'=IFERROR(IF(ABS({plain}-{xlgex})<1E-9,"OK","MISMATCH"),"MISMATCH")'
+    def check(self, cell: str, plain: str, xlgex: str, value: str, *, blank_if=None) -> str:
+        """OK when the plain-Excel and xlgex numbers agree, MISMATCH only when both are numbers
+        that differ; "xlgex not running" when the xlgex cell holds no number (a blank: its
+        function could not run), "xlgex message" when it holds xlgex's one-line reason."""
+        formula = (f'=IF(AND(ISNUMBER({plain}),ISNUMBER({xlgex})),IF(ABS({plain}-{xlgex})<1E-9,'
+                   f'"OK","MISMATCH"),IF(LEFT({xlgex}&"",6)="xlgex:","xlgex message",'
+                   f'"xlgex not running"))')
+        if blank_if is not None:  # a row past the end of its table
+            formula = f'=IF({blank_if}="","",{formula[1:]})'
         return self.formula(cell, formula, value, self.book.fmt("check"))
 
     def check_formats(self, cells: str) -> None:
-        """Green when OK, red when anything else (a mismatch or an error)."""
+        """Green when OK, red when MISMATCH, grey otherwise (xlgex not running, a message)."""
         first = cells.split(":")[0].replace("$", "")
         row, col = xl_cell_to_rowcol(first)
         anchor = f"${xl_col_to_name(col)}{row + 1}"
         ok, bad = self.book.check_colours()
         self.ws.conditional_format(cells, {"type": "formula", "criteria": f'={anchor}="OK"',
                                            "format": ok})  # fmt: skip
-        self.ws.conditional_format(cells, {"type": "formula", "criteria": f'={anchor}<>"OK"',
+        self.ws.conditional_format(cells, {"type": "formula",
+                                           "criteria": f'={anchor}="MISMATCH"',
                                            "format": bad})  # fmt: skip
+
+    def banner(self, cell: str = "A4", keys=None) -> None:
+        """The line that says when the xlgex functions are not running (plain formulas).
+
+        Blank while they run. Otherwise it says the numbers are those saved with the file, or,
+        once an input in ``keys`` (None: this sheet's own inputs) changed, that the numbers
+        depending on it are hidden. See :class:`_State`.
+        """
+        state = self.book.state
+        if keys is None:
+            keys = [key for key, owner in state.owners.items() if owner == self.name]
+        stale = state.stale(keys)
+        formula = f'=IF({state.running}=1,"",IF({stale}=1,"{BANNER_STALE}","{BANNER_SAVED}"))'
+        self.formula(cell, formula, "", self.book.fmt("banner"))
 
     def header_row(self, cell: str, labels) -> None:
         row, col = xl_cell_to_rowcol(cell)
@@ -374,14 +442,104 @@ class _Sheet:
         })  # fmt: skip
 
 
+BANNER_SAVED = ("xlgex functions not running here: the numbers below are those saved with the "
+                "file, for the inputs as saved.")
+BANNER_STALE = ("xlgex functions not running here, and inputs changed since the file was saved: "
+                "the xlgex numbers that depend on them are hidden (blank); plain-Excel cells "
+                "still work.")
+
+
+class _State:
+    """The hidden ``State`` sheet: is xlgex running, and which inputs changed since saving.
+
+    * ``running`` (B3) is 1 while the xlgex functions run: ``=IF(ISERROR(HEDGE_TRADE(0,0)
+      +0*NOW()+0*SUM(flags)),0,1)``. ``NOW()`` makes the cell volatile, so it is evaluated
+      when the file opens and after every edit; where the functions are missing it is 0.
+      Only the banners read it: LibreOffice recalculates everything downstream of a volatile
+      cell when it opens a file, which would blank every stored number.
+    * one row per watched input: the value saved with the file (a constant) and a flag,
+      1 once the input differs (``=IF(input&""=saved&"",0,1)``, so a blank and a 0 differ);
+      a chain range is watched through its sum and count.
+    * ``stale(keys)``: 1 when a watched input among ``keys`` changed and xlgex is not running
+      (``=IF(SUM(flags)=0,0,IF(ISERROR(HEDGE_TRADE(0,0)),1,0))``, reading only those flags,
+      so an edit elsewhere recalculates nothing that depends on it); mirrors of spills and
+      the plain formulas fed by them show blank then, and :meth:`_Sheet.banner` says so.
+      While xlgex runs, every number is live and none is stale.
+    """
+
+    FIRST, LAST = 8, 80
+
+    def __init__(self, book: _Book):
+        sh = self.sheet = book.sheet("State")
+        sh.ws.hide()
+        sh.top("State: is xlgex running, and did an input change since the file was saved?",
+               "Nothing to change here: the banners and the blank-when-stale cells read it.")
+        sh.text("A3", "xlgex running (1) or not (0)")
+        flags = f"B{self.FIRST}:B{self.LAST}"
+        sh.formula("B3", f"=IF(ISERROR(HEDGE_TRADE(0,0)+0*NOW()+0*SUM({flags})),0,1)", 1.0,
+                   book.fmt("calc", "0"))  # fmt: skip
+        self.running = "State!$B$3"
+        sh.header_row(f"A{self.FIRST - 1}", ["input", "changed (1)", "saved value", "saved count"])
+        self.flags: dict = {}
+        self.owners: dict = {}  # key -> the sheet whose input it is
+        self._stale: dict = {}
+        self._row = self.FIRST
+        sh.ws.set_column("A:A", 44)
+        sh.ws.set_column("B:D", 16)
+
+    def _next(self, key: str, label: str) -> int:
+        if key in self.flags or self._row > self.LAST:
+            raise ValueError(f"State: {key!r} watched twice or too many inputs")
+        row, self._row = self._row, self._row + 1
+        self.sheet.text(f"A{row}", label)
+        self.flags[key] = f"State!$B${row}"
+        return row
+
+    def watch(self, key: str, sheet: _Sheet, cell: str) -> None:
+        """Watch the input ``cell`` of ``sheet`` (its current value is the saved one)."""
+        row = self._next(key, f"{sheet.name}!{cell}")
+        self.owners[key] = sheet.name
+        cell = cell.replace("$", "")
+        src = sheet._prefix() + xl_rowcol_to_cell(*xl_cell_to_rowcol(cell), True, True)
+        self.sheet.put(f"C{row}", sheet.at(cell), self.sheet.book.fmt())
+        self.sheet.formula(f"B{row}", f'=IF({src}&""=C{row}&"",0,1)', 0.0)
+
+    def watch_range(self, key: str, ref: str, rows) -> None:
+        """Watch a range (``ref``, e.g. a defined name) holding ``rows`` (all of them, header
+        included): its sum and its count of non-blank cells."""
+        row = self._next(key, ref)
+        cells = [v for r in rows for v in r if v not in (None, "")]
+        numbers = [_serial(v) if isinstance(v, dt.datetime) else v for v in cells
+                   if not isinstance(v, (str, bool))]  # fmt: skip
+        self.sheet.put(f"C{row}", math.fsum(numbers))
+        self.sheet.put(f"D{row}", float(len(cells)))
+        self.sheet.formula(f"B{row}", f"=IF(OR(ABS(SUM({ref})-C{row})>1E-12*ABS(C{row})+1E-9,"
+                           f"COUNTA({ref})<>D{row}),1,0)", 0.0)  # fmt: skip
+
+    def stale(self, keys=None) -> str:
+        """The cell that is 1 when xlgex is not running and one of ``keys`` (None: all) changed."""
+        keys = tuple(self.flags) if keys is None else tuple(keys)
+        if keys not in self._stale:
+            row = self.LAST + 2 + len(self._stale)
+            self.sheet.text(f"A{row}", "stale: " + ", ".join(keys))
+            flags = ",".join(self.flags[k].replace("State!", "") for k in keys)
+            self.sheet.formula(f"B{row}", f"=IF(SUM({flags})=0,0,IF(ISERROR(HEDGE_TRADE(0,0)),"
+                               "1,0))", 0.0)  # fmt: skip
+            self._stale[keys] = f"State!$B${row}"
+        return self._stale[keys]
+
+
 def _libreoffice_spills(sheet: str) -> str:
-    """The About line of a workbook whose spills are on ``sheet``, mirrored elsewhere."""
-    return (f"LibreOffice opens this workbook with its stored values, except the {sheet} sheet: "
-            "LibreOffice recalculates array formulas when it opens a file and cannot call "
-            f"xlwings functions, so the spilled tables on {sheet} show #NAME? there. The other "
-            f"sheets read them with single-cell formulas (=IF({sheet}!J7=\"\",\"\",{sheet}!J7)), "
-            "which keep their stored values, and the charts plot those cells; once you change "
-            "an input in LibreOffice, the xlgex cells that depend on it show #NAME?.")
+    """The About line of a workbook whose spills are on the hidden ``sheet``, mirrored elsewhere."""
+    return (f"LibreOffice (or Excel without the add-in) opens this workbook with its stored "
+            f"values, except the hidden {sheet} sheet: LibreOffice recalculates array formulas "
+            f"when it opens a file and cannot call xlwings functions, so the spilled tables on "
+            f"{sheet} show #NAME? there. The other sheets read them with single-cell formulas "
+            f"(=IF(State!$B$82=1,\"\",IFERROR(IF({sheet}!J7=\"\",\"\",{sheet}!J7),\"\"))), "
+            "which keep their stored values, and the charts plot those cells. A red line at the "
+            "top of a sheet says when the xlgex functions are not running; once you change an "
+            "input there, the numbers that depend on it turn blank instead of staying stale "
+            "(the hidden State sheet keeps the inputs as saved and compares).")
 
 
 def _about(book: _Book, purpose: str, lines, sources, libreoffice: str) -> None:

@@ -42,6 +42,12 @@ VOL_HEADER = '"vol "+0.00;"vol "-0.00;"vol "0.00'
 """A vol-shift cell shown as a column header: vol +0.02."""
 
 
+def _guard(stale: str, expr: str) -> str:
+    """``=expr``, blank when ``stale`` (an input changed and xlgex is not running) or when
+    ``expr`` fails (the spills it reads are errors where xlgex is missing)."""
+    return f'=IF({stale}=1,"",IFERROR({expr},""))'
+
+
 def build_whatif(path, frame=None, label: str | None = None) -> Path:
     """``xlgex_whatif.xlsx``: spot shocks x vol shifts x clock rolls, and expiration melt."""
     if frame is None:
@@ -68,11 +74,14 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
     for j, shift in enumerate(VOL_SHIFTS):
         vol_cells.append(f"${xl_col_to_name(1 + j)}$10")
         sh.put(f"{xl_col_to_name(1 + j)}10", shift, f("input", "+0.00;-0.00;0.00"))
+        book.state.watch(f"vol shift {j + 1}", sh, f"{xl_col_to_name(1 + j)}10")
     sh.text("A11", "Clock rolls (hours after as-of; expired options drop out)")
     roll_cells = []
     for j, hours in enumerate(ROLL_HOURS):
         roll_cells.append(f"${xl_col_to_name(1 + j)}$11")
         sh.put(f"{xl_col_to_name(1 + j)}11", hours, f("input", "0.0"))
+        book.state.watch(f"clock roll {j + 1}", sh, f"{xl_col_to_name(1 + j)}11")
+    stale = book.state.stale()  # every input so far: the grids read them all
     base = [chain, sh.ref(a["spot"]), sh.ref(a["asof"]), sh.ref(a["convention"])]
     ext = [chain, sh.ref(a["spot"], external=True), sh.ref(a["asof"], external=True),
            sh.ref(a["convention"], external=True)]  # fmt: skip
@@ -81,7 +90,7 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
     work.top("Workings: the full spills the WhatIf sheet reads", LIVE_NOTE,
              "Nothing to change here: edit the inputs on the WhatIf sheet.")
     work.text("A5", "=GEX_INFO: spot and as-of used", "section")
-    info = work.udf("A6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "#,##0.####")])
+    info = work.udf("A6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "General")])
     facts = {key: (i, value) for i, (key, value) in enumerate(info)}
     asof_row, asof_used = facts["as of (New York)"]
     work.ws.write_datetime(5 + asof_row, 1, asof_used, f("plain", DATETIME))
@@ -110,8 +119,10 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
         col = xl_col_to_name(1 + j)
         clock = asof_used + dt.timedelta(hours=sh.at(roll_cell))
         clocks.append(clock)
-        sh.formula(f"{col}12", f"={asof_cell}+{roll_cell}/24", clock, f("calc", DATETIME))
-        sh.formula(f"{col}13", f'=IF({col}12>=INT({asof_cell})+16/24,"expired","still live")',
+        sh.formula(f"{col}12", _guard(stale, f"{asof_cell}+{roll_cell}/24"), clock,
+                   f("calc", DATETIME))  # fmt: skip
+        sh.formula(f"{col}13", f'=IF({col}12="","",IF({col}12>=INT({asof_cell})+16/24,'
+                   '"expired","still live"))',
                    "expired" if clock >= settle else "still live", f("calc"))  # fmt: skip
 
     # Panels: one per clock roll; rows are spot shocks, columns vol shifts.
@@ -141,11 +152,12 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
                        f("calc", "+0.0%;-0.0%;0.0%"))  # fmt: skip
             brow, bcol, grid = blocks[i, 0]
             src = "Workings!" + xl_rowcol_to_cell(brow + 1 + k, bcol, True, True)
-            sh.formula(f"B{r}", f"={src}", grid[1 + k][0], f("calc", "#,##0.00"))
+            sh.formula(f"B{r}", _guard(stale, src), grid[1 + k][0], f("calc", "#,##0.00"))
             for j in range(len(vol_cells)):
                 brow, bcol, grid = blocks[i, j]
                 src = "Workings!" + xl_rowcol_to_cell(brow + 1 + k, bcol + 3, True, True)
-                sh.formula(xl_rowcol_to_cell(r - 1, 2 + j), f"={src}", grid[1 + k][3], money)
+                sh.formula(xl_rowcol_to_cell(r - 1, 2 + j), _guard(stale, src), grid[1 + k][3],
+                           money)  # fmt: skip
         # The dealer hedge from spot to each shocked spot: trapezoid over the GEX column.
         for j in range(len(vol_cells)):
             g = [blocks[i, j][2][1 + k][3] for k in range(n)]
@@ -158,11 +170,11 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
             for k in range(n):
                 r = first + k
                 if r == centre:
-                    formula = "=0"
+                    formula = _guard(stale, "0")
                 elif r < centre:
-                    formula = f"={hcol}{r + 1}+({gcol}{r}+{gcol}{r + 1})/2*{a['step']}"
+                    formula = _guard(stale, f"{hcol}{r + 1}+({gcol}{r}+{gcol}{r + 1})/2*{a['step']}")
                 else:
-                    formula = f"={hcol}{r - 1}-({gcol}{r}+{gcol}{r - 1})/2*{a['step']}"
+                    formula = _guard(stale, f"{hcol}{r - 1}-({gcol}{r}+{gcol}{r - 1})/2*{a['step']}")
                 sh.formula(f"{hcol}{r}", formula, hedge[k], f("calc", MONEY_BN2))
         if i == 0:
             chart_rows = (first, first + n - 1)
@@ -197,14 +209,17 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
     melt_cell = f"$B${r}"
     sh.text(f"A{r}", "Clock roll for 'after' (hours; past 16:00 New York)")
     sh.put(f"B{r}", MELT_HOURS, f("input", "0.0"))
+    book.state.watch("melt roll", sh, f"B{r}")
+    melt_stale = book.state.stale(["spot", "asof", "convention", "chain", "melt roll"])
     sh.text(f"C{r}", "from 10:30, 6 h is 16:30: after the 16:00 settlement", "note")
     r = next(rows)
     sh.text(f"A{r}", "Clock after the roll")
-    sh.formula(f"B{r}", f"={asof_cell}+{melt_cell}/24",
+    sh.formula(f"B{r}", _guard(melt_stale, f"{asof_cell}+{melt_cell}/24"),
                asof_used + dt.timedelta(hours=MELT_HOURS), f("calc", DATETIME))  # fmt: skip
     r = next(rows)
     sh.text(f"A{r}", "0DTE share of gross GEX now (GEX_INFO)")
-    sh.formula(f"B{r}", f"=Workings!$B${6 + share_row}", share_0dte, f("output", "0.0%"))
+    sh.formula(f"B{r}", _guard(melt_stale, f"Workings!$B${6 + share_row}"), share_0dte,
+               f("output", "0.0%"))  # fmt: skip
     r = next(rows)
     sh.text(f"A{r}", "Gamma flip now")
     sh.udf(f"B{r}", "GEX_FLIP", *base, "profile", "all", 0.0, 0.0, fmt=f("output", "#,##0.00"))
@@ -231,7 +246,7 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
         r = next(rows)
         src = "Workings!" + xl_rowcol_to_cell(5 + mid, col + 3, True, True)
         sh.text(f"A{r}", f"Net GEX at spot {name} (from the profile)")
-        sh.formula(f"B{r}", f"={src}", grid[1 + mid][3], money)
+        sh.formula(f"B{r}", _guard(melt_stale, src), grid[1 + mid][3], money)
 
     # The melt profiles, mirrored beside the charts (the melt chart reads these cells).
     mirror_col = 24
@@ -243,7 +258,8 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
         mcol = mirror_col + 5 * k
         sh.text(xl_rowcol_to_cell(13, mcol), f"profile {name}", "output")
         sh.mirror(xl_rowcol_to_cell(14, mcol), work, xl_rowcol_to_cell(4, col), grid,
-                  [f("plain", "#,##0.00")] + [f("plain", MONEY)] * 3, header=f("header"))
+                  [f("plain", "#,##0.00")] + [f("plain", MONEY)] * 3, header=f("header"),
+                  stale=melt_stale)  # fmt: skip
         mirrors[name] = (mcol, grid)
 
     lines = book.wb.add_chart({"type": "line"})
@@ -291,13 +307,16 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
     sh.ws.insert_chart(f"M{melt_top - 8}", melt_chart)
 
     sh.ws.set_column("A:A", 50)
-    sh.ws.set_column("B:F", 16)
+    sh.ws.set_column("B:B", 24)
+    sh.ws.set_column("C:F", 16)
     sh.ws.set_column("G:G", 2)
     sh.ws.set_column("H:K", 16)
     sh.ws.set_column("L:L", 2)
     sh.ws.set_column("X:X", 2)
     sh.ws.set_column(mirror_col, mirror_col + 14, 12)
-    sh.ws.print_area(f"A1:W{melt_top + 10}")
+    sh.ws.print_area(f"A1:X{melt_top + 10}")
+    sh.banner("A4", book.state.owners)
+    work.ws.hide()
     work.ws.set_column("A:A", 30)
     work.ws.set_column("B:B", 40)
     work.ws.set_column("C:C", 2)

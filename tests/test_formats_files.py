@@ -295,3 +295,17 @@ def test_iv_cells_with_a_percent_sign():
     assert chain.iv.tolist() == pytest.approx([0.2543, 0.315], rel=1e-15)
     assert chain.open_interest.tolist() == [1234.0, 12.0]
     assert chain.diagnostics.iv_unit == "decimal"
+
+
+def test_thinkorswim_with_open_interest_added(reference):
+    """One section per expiry (title line and header repeated), IV with a percent sign, the
+    spot under LAST in the underlying block, the time in the first line. No symbols: PM."""
+    chain = read_chain(FORMATS / "thinkorswim_with_oi.csv")
+    assert chain.spot == 3891.93
+    assert chain.asof == QUOTED.replace(second=11)
+    assert not chain.am_settled.any()
+
+    def without_settlement(c):
+        return sorted(k[:1] + k[2:] for k in contracts(c))
+
+    assert without_settlement(chain) == without_settlement(reference)

@@ -561,6 +561,22 @@ _LAST = re.compile(
 """The spot in a title line: CBOE's ``Last: 4500.53``, Fidelity's ``Last Trade $185.27``."""
 
 
+_STAMP = re.compile(
+    r"\d{1,2}/\d{1,2}/\d{2,4}[ ,]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]\.?M\.?)?(?:\s*E[SD]?T)?", re.I
+)
+
+
+def _labelled_spot(preamble, number, cells):
+    """thinkorswim's underlying block: a ``LAST`` heading, its value on the next line."""
+    if not any(isinstance(c, str) and c.strip().upper() == "LAST" for c in cells):
+        return None
+    j = next(k for k, c in enumerate(cells) if isinstance(c, str) and c.strip().upper() == "LAST")
+    below = [(n, row) for n, row in preamble if n > number]
+    if below and len(below[0][1]) > j:
+        return _file_spot(below[0][1][j], below[0][0])
+    return None
+
+
 def _preamble(grid: _Grid, cboe: bool):
     """Spot and quote time from the lines above the header, each as (value, note, source)."""
     spot = asof = None
@@ -568,18 +584,10 @@ def _preamble(grid: _Grid, cboe: bool):
         line = ",".join(c for c in cells if isinstance(c, str))  # "Last Trade $3,891.93" unquoted
         if spot is None and (m := _LAST.search(line)):
             spot = _file_spot(m[1], number)
+        spot = spot or _labelled_spot(grid.preamble, number, cells)
         for cell in cells:
-            if not isinstance(cell, str):
-                continue
-            text = cell.strip()
-            if asof is None and _TIME_TAIL.fullmatch(text):
-                try:
-                    when = _when_from_text(text)
-                except ValueError:  # a clock such as 25:00
-                    when = None
-                if when is not None:
-                    asof = (to_new_york(when), f"as-of from the file (row {number}): {text}",
-                            "file")  # fmt: skip
+            if asof is None and isinstance(cell, str):
+                asof = _stamp(cell.strip(), number)
     if spot is None and cboe:  # older format: "SPY (SPDR S&P 500 ETF Trust),310.68,1.98"
         for number, cells in grid.preamble:
             if any(not _is_blank(c) for c in cells):
@@ -587,6 +595,21 @@ def _preamble(grid: _Grid, cboe: bool):
                     spot = _file_spot(cells[1], number)
                 break
     return spot, asof
+
+
+def _stamp(text: str, number: int):
+    """(as-of, note, "file") from a title line holding a date and a time, or None."""
+    found = [text] if _TIME_TAIL.fullmatch(text) else []
+    if m := _STAMP.search(text):  # "Stock quote and option quote for SPY on 11/8/23 00:30:11"
+        found.append(m[0])
+    for candidate in found:
+        try:
+            when = _when_from_text(candidate)
+        except ValueError:  # a clock such as 25:00
+            when = None
+        if when is not None:
+            return to_new_york(when), f"as-of from the file (row {number}): {text}", "file"
+    return None
 
 
 def _file_spot(value, number):

@@ -22,7 +22,7 @@ __all__ = ["history", "OUTPUT_SUFFIXES", "cache_folder_for"]
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
 _INTEGER_COLUMNS = ("crossings", "contracts_priced", "contracts_expired", "contracts_no_iv")
 _FLOAT_COLUMNS = ("spot", "total_gex", "share_0dte", "flip", "distance_to_flip_pct", "call_wall",
-                  "put_wall", "abs_gamma_strike")  # fmt: skip
+                  "put_wall", "abs_gamma_strike", "skew_vol_pts", "term_structure")  # fmt: skip
 
 
 def cache_folder_for(out: Path) -> Path:

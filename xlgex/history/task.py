@@ -12,11 +12,13 @@ import dataclasses
 import math
 from pathlib import Path
 
-from ..errors import XlgexError
+from ..errors import NothingPricedError, XlgexError
 from ..flip import DEFAULT_LEVELS, DEFAULT_RANGE_PCT, gamma_flip
 from ..gex import gex_settings, gex_walls, total_gex
 from ..readers import read_chain
 from ..regime import NEAR_FLIP_PCT, classify_regime
+from ..results import Figure
+from ..views import vol_summary
 from .sources import PARQUET
 
 __all__ = ["HistorySettings", "analyse", "ROW_COLUMNS", "SKIP_COLUMNS", "NO_QUOTE_TIME"]
@@ -24,12 +26,14 @@ __all__ = ["HistorySettings", "analyse", "ROW_COLUMNS", "SKIP_COLUMNS", "NO_QUOT
 ROW_COLUMNS = (
     "quote_time", "underlying", "spot", "total_gex", "share_0dte", "flip", "crossings",
     "distance_to_flip_pct", "call_wall", "put_wall", "abs_gamma_strike", "regime",
-    "regime_label", "contracts_priced", "contracts_expired", "contracts_no_iv", "flip_note",
-    "crossing_levels", "source", "part",
+    "regime_label", "skew_vol_pts", "term_structure", "contracts_priced", "contracts_expired",
+    "contracts_no_iv", "flip_note", "crossing_levels", "source", "part",
 )  # fmt: skip
 """Columns of a history row, in order. Units: spot, flip, walls in spot units; total GEX in
 the settings' unit (default $ per 1% move); ``share_0dte`` a fraction of gross |GEX| (0 to 1);
-``distance_to_flip_pct`` = (spot - flip) / spot x 100 (positive: spot above the flip)."""
+``distance_to_flip_pct`` = (spot - flip) / spot x 100 (positive: spot above the flip);
+``skew_vol_pts`` the 25-delta risk reversal (put IV - call IV, vol points) and ``term_structure``
+front / back ATM IV, both from the chain as :func:`~xlgex.regime.classify_regime` takes them."""
 SKIP_COLUMNS = ("source", "part", "message", "error")
 """Columns of a skipped file or snapshot."""
 NO_QUOTE_TIME = ("xlgex: no quote time in the snapshot: a history needs each snapshot's own time "
@@ -107,13 +111,33 @@ def _number(x) -> float | None:
     return x
 
 
+def _flip(chain, gs, s: HistorySettings) -> Figure:
+    """The flip; NaN with the reason when the profile prices nothing although the total does
+    (``gamma_source="chain"`` without IVs), as :func:`~xlgex.regime.classify_regime` does."""
+    try:
+        return gamma_flip(chain, settings=gs, n_levels=s.n_levels, range_pct=s.range_pct)
+    except NothingPricedError as err:
+        return Figure(math.nan, crossings=(), reason=f"no flip: {str(err)[len('xlgex: '):]}")
+
+
+def _vol_views(chain, gs) -> tuple:
+    """(skew in vol points, term structure) from the chain, None where it has no answer."""
+    try:
+        v = vol_summary(chain, settings=gs)
+    except XlgexError:
+        return None, None
+    skew, term = v["rr_25d_vol_pts"], v["term_structure"]
+    return (skew if skew == skew else None), (term if term == term else None)
+
+
 def _row(chain, s: HistorySettings) -> dict:
     gs = s.gex()
     total = total_gex(chain, settings=gs)
-    flip = gamma_flip(chain, settings=gs, n_levels=s.n_levels, range_pct=s.range_pct)
+    flip = _flip(chain, gs, s)
     walls = gex_walls(chain, settings=gs)
-    regime = classify_regime(spot=chain.spot, net_gex=float(total), flip=float(flip),
-                             near_flip_pct=s.near_flip_pct)  # fmt: skip
+    skew, term = _vol_views(chain, gs)
+    regime = classify_regime(spot=chain.spot, net_gex=float(total), flip=float(flip), skew=skew,
+                             term_structure=term, near_flip_pct=s.near_flip_pct)  # fmt: skip
     dropped = chain.diagnostics.dropped
     return {
         "quote_time": chain.asof.isoformat(timespec="minutes"),
@@ -128,6 +152,8 @@ def _row(chain, s: HistorySettings) -> dict:
         "abs_gamma_strike": _number(walls["abs_gamma_strike"]),
         "regime": regime.base,
         "regime_label": regime.label,
+        "skew_vol_pts": None if skew is None else _number(skew),
+        "term_structure": None if term is None else _number(term),
         "contracts_priced": int(total.contracts_priced),
         "contracts_expired": int(dropped.get("expired", 0)),
         "contracts_no_iv": int(total.info.get("rows_excluded_no_iv", 0)),

@@ -585,9 +585,11 @@ def _preamble(grid: _Grid, cboe: bool):
         if spot is None and (m := _LAST.search(line)):
             spot = _file_spot(m[1], number)
         spot = spot or _labelled_spot(grid.preamble, number, cells)
-        for cell in cells:
-            if asof is None and isinstance(cell, str):
-                asof = _stamp(cell.strip(), number)
+    for inside in (False, True):  # a line that is a time wins over a time inside a title
+        for number, cells in grid.preamble:
+            for cell in cells:
+                if asof is None and isinstance(cell, str):
+                    asof = _stamp(cell.strip(), number, inside)
     if spot is None and cboe:  # older format: "SPY (SPDR S&P 500 ETF Trust),310.68,1.98"
         for number, cells in grid.preamble:
             if any(not _is_blank(c) for c in cells):
@@ -597,10 +599,11 @@ def _preamble(grid: _Grid, cboe: bool):
     return spot, asof
 
 
-def _stamp(text: str, number: int):
-    """(as-of, note, "file") from a title line holding a date and a time, or None."""
-    found = [text] if _TIME_TAIL.fullmatch(text) else []
-    if m := _STAMP.search(text):  # "Stock quote and option quote for SPY on 11/8/23 00:30:11"
+def _stamp(text: str, number: int, inside: bool):
+    """(as-of, note, "file") from a cell that is a date and time, or (``inside``) that holds
+    one inside a title ("Stock quote and option quote for SPY on 11/8/23 00:30:11"); or None."""
+    found = [text] if _TIME_TAIL.fullmatch(text) and not inside else []
+    if inside and (m := _STAMP.search(text)):
         found.append(m[0])
     for candidate in found:
         try:

@@ -71,6 +71,6 @@ def test_text_dialects_read_like_the_range(tmp_path_factory, rows, delimiter, de
     from_range = read_chain(grid, spot=4000.0, asof=ASOF)
     for name in ("strike", "is_call", "expiry", "open_interest", "am_settled", "source_row"):
         a, b = getattr(from_file, name), getattr(from_range, name)
-        offset = 1 if (name == "source_row" and title) else 0
-        assert np.array_equal(a, b + offset), name
+        shifted = b + 1 if (name == "source_row" and title) else b
+        assert np.array_equal(a, shifted), name
     assert np.array_equal(from_file.iv, from_range.iv, equal_nan=True)

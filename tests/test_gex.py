@@ -124,9 +124,10 @@ def test_expiry_filters_partition_the_total():
     zero = float(total_gex(chain, expiries="0dte"))
     rest = float(total_gex(chain, expiries="ex0dte"))
     assert zero != 0 and zero + rest == pytest.approx(whole, rel=1e-12)
-    first = np.datetime64(TODAY) + 10
+    day = np.timedelta64(1, "D")
+    first = np.datetime64(TODAY, "D") + 10 * day
     near = float(total_gex(chain, expiries=(None, first)))
-    far = float(total_gex(chain, expiries=(first + 1, None)))
+    far = float(total_gex(chain, expiries=(first + day, None)))
     assert near + far == pytest.approx(whole, rel=1e-12)
     listed = sorted(set(chain.expiry.tolist()))[:3]
     by_list = float(total_gex(chain, expiries=listed))

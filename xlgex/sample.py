@@ -331,23 +331,24 @@ def _expiry_table(asof: dt.datetime, density: float) -> dict:
     ``kind`` (index into ``_KINDS``) and ``t_years`` (ACT/365, whole minutes, > 0).
     """
     today = np.datetime64(asof.date(), "D")
-    short = {k: today + round(v * density) for k, v in _SHORT_HORIZONS.items()}
-    long = {k: today + v for k, v in _LONG_HORIZONS.items()}
-    end = max(*short.values(), *long.values()) + 31
+    day, month = np.timedelta64(1, "D"), np.timedelta64(1, "M")  # numpy: no bare-integer steps
+    short = {k: today + round(v * density) * day for k, v in _SHORT_HORIZONS.items()}
+    long = {k: today + v * day for k, v in _LONG_HORIZONS.items()}
+    end = max(*short.values(), *long.values()) + 31 * day
     holidays = _nyse_holidays(asof.year, end.astype(object).year + 1)
-    days = np.arange(today, end + 1)
+    days = np.arange(today, end + day)
     business = np.is_busday(days, holidays=holidays)
     weekday = (days.astype(np.int64) + 3) % 7  # Mon=0 (1970-01-01 was a Thursday)
 
     def before_holiday(dates):  # a listed Friday on a holiday expires the business day before
         return np.busday_offset(dates, 0, roll="backward", holidays=holidays)
 
-    months = np.arange(today.astype("datetime64[M]"), end.astype("datetime64[M]") + 1)
+    months = np.arange(today.astype("datetime64[M]"), end.astype("datetime64[M]") + month)
     month_no = months.astype(np.int64) % 12 + 1
     first_days = months.astype("datetime64[D]")
     third_fridays = before_holiday(np.busday_offset(first_days, 2, roll="forward", weekmask="Fri"))
     quarter_ends = np.busday_offset(
-        (months + 1).astype("datetime64[D]"), -1, roll="forward", holidays=holidays
+        (months + month).astype("datetime64[D]"), -1, roll="forward", holidays=holidays
     )[month_no % 3 == 0]
     fridays = before_holiday(days[weekday == 4])
     quarterly = third_fridays[month_no % 3 == 0]
@@ -363,7 +364,7 @@ def _expiry_table(asof: dt.datetime, density: float) -> dict:
         (pm, quarter_ends[quarter_ends <= long["end_of_quarter"]], "end_of_quarter"),
         (am, third_fridays[third_fridays <= long["monthly"]], "monthly"),
         (am, quarterly[quarterly <= long["quarterly"]], "quarterly"),
-        (am, december[(december <= long["leaps"]) & (december > today + 365)], "leaps"),
+        (am, december[(december <= long["leaps"]) & (december > today + 365 * day)], "leaps"),
     ):  # fmt: skip
         for day in dates.tolist():
             table[day] = max(table.get(day, -1), _KIND[kind])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from xlgex.core.profile import (
     WindowedNet,
     _barycentric,
     chebyshev_error_bound,
+    inverse_cubic_guess,
     refine_brackets,
     strict_sign_changes,
 )
@@ -125,3 +127,13 @@ def test_windowed_net_stays_within_its_bound_and_its_signs_are_exact(seed, power
     exact = grid(levels, power, net=True)
     signed = net.signed(levels)
     assert np.array_equal(np.sign(signed), np.sign(exact))
+
+
+def test_inverse_cubic_guess_is_exact_for_a_cubic_inverse_and_stays_in_its_bracket():
+    y = np.linspace(-2.0, 3.0, 11)
+    x = 1.0 + 0.5 * y + 0.1 * y**2 + 0.02 * y**3  # x is a cubic in y: its root is x(0) = 1
+    lo, hi = np.array([3]), np.array([5])  # y[4] == 0 exactly: bracket around it
+    assert inverse_cubic_guess(x, y, lo, hi)[0] == pytest.approx(1.0, abs=1e-12)
+    wiggly = np.array([1.0, -1.0, 2.0, -3.0, 1.0])  # not monotone: the secant, inside
+    guess = inverse_cubic_guess(np.arange(5.0), wiggly, np.array([1]), np.array([2]))
+    assert 1.0 < guess[0] < 2.0

@@ -25,6 +25,7 @@ from .core.exposure import GEX_POWER_OF_SPOT
 from .core.profile import (
     StickyStrikeGrid,
     WindowedNet,
+    inverse_cubic_guess,
     profile_kernel,
     refine_brackets,
     sticky_moneyness_vols,
@@ -86,7 +87,7 @@ class _ProfileInputs:
         else:
             t = base.t_years
             keep = base.has_iv
-        self.chain = base.take(keep)
+        self.chain = base if keep.all() else base.take(keep)
         if not keep.any():
             raise NothingPricedError(coverage(chain, dataclasses.replace(s, gamma_source="model")))
         self.rows_excluded_no_iv = int((~base.has_iv).sum())
@@ -187,8 +188,8 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
     grid = _grid(inputs.chain.spot, s, levels, n_levels, range_pct)
     parts = inputs.parts(grid)
-    df = pd.DataFrame({"spot": grid, "call_gex": parts[:, 0], "put_gex": parts[:, 1],
-                       "net_gex": parts.sum(axis=1)})  # fmt: skip
+    df = pd.DataFrame(np.column_stack([grid, parts, parts.sum(axis=1)]),
+                      columns=["spot", "call_gex", "put_gex", "net_gex"])  # fmt: skip
     df.attrs.update(inputs.info)
     return df
 
@@ -209,7 +210,10 @@ def _profile_crossings(inputs: _ProfileInputs, grid: np.ndarray, xtol: float):
         func = inputs.net
         y = func(grid)
     lo, hi = strict_sign_changes(y)
-    roots = refine_brackets(func, grid[lo], grid[hi], y[lo], y[hi], xtol) if lo.size else np.empty(0)
+    roots = np.empty(0)
+    if lo.size:
+        guess = inverse_cubic_guess(grid, y, lo, hi)
+        roots = refine_brackets(func, grid[lo], grid[hi], y[lo], y[hi], xtol, guess=guess)
     return y, roots, lo
 
 

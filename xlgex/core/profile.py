@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = [
     "profile_kernel", "StickyStrikeGrid", "WindowedNet", "sticky_moneyness_vols",
-    "strict_sign_changes", "refine_brackets", "chebyshev_error_bound",
+    "strict_sign_changes", "refine_brackets", "inverse_cubic_guess", "chebyshev_error_bound",
 ]  # fmt: skip
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -36,11 +36,13 @@ BAND_SIGMAS = 9.0
 """Cells with |d1| > 9 are skipped: exp(-40.5) < 3e-18 of the contract's peak gamma."""
 BAND_RESIDUE = float(np.exp(-0.5 * BAND_SIGMAS**2))
 """The largest term the band leaves out, relative to the contract's peak."""
+TILE_GAP = 0.005
+"""Levels further apart than this in log-spot (0.5%) never share a banded tile."""
 TILE_LEVELS = 8
 TILE_CONTRACTS = 4096
 """Sticky-strike tiles: 8 levels x 4096 contracts = 256 KB, small enough to stay in cache."""
-SMOOTH_NODES = (12, 16, 24, 32, 48, 64)
-"""Chebyshev interpolants tried for smooth contracts, fewest points first."""
+SMOOTH_NODES = (9, 17, 33, 65)
+"""Chebyshev points tried for smooth contracts, fewest first; nested (each set lies in the next)."""
 SMOOTH_RTOL = 1e-9
 """Proven interpolation error per contract, relative to its peak term."""
 SIGN_RTOL = 1e-12
@@ -131,17 +133,21 @@ class StickyStrikeGrid:
         weights = np.asarray(weights, dtype=float).reshape(strike.size, -1)
         live = (t_years > 0.0) & (vol > 0.0)  # NaN: out
         cols, rows = np.nonzero(((weights != 0.0) & live[:, None]).T)  # by column, then row
-        t, v, r, q = t_years[rows], vol[rows], rate[rows], div_yield[rows]
-        b = 1.0 / (v * np.sqrt(t))
+        t, v = t_years[rows], vol[rows]
+        flat = rate.strides == (0,) and div_yield.strides == (0,)  # one rate and yield for all
+        r, q = (rate[:1], div_yield[:1]) if flat or not rows.size else (rate[rows], div_yield[rows])
+        width = v * np.sqrt(t)  # sigma sqrt(T) = 1 / b
+        b = 1.0 / width
         c = ((r - q + 0.5 * v * v) * t - np.log(strike[rows])) * b
-        a = weights[rows, cols] * np.exp(-q * t) * b * _INV_SQRT_2PI
-        self._set(a, b, c, cols, weights.shape[1])
+        a = weights[rows, cols] * b
+        a *= _INV_SQRT_2PI * np.exp(-q * t) if np.any(q) else _INV_SQRT_2PI
+        self._set(a, b, c, cols, weights.shape[1], width)
 
-    def _set(self, a, b, c, cols, columns):
+    def _set(self, a, b, c, cols, columns, width=None):
         self.a, self.b, self.c, self.cols, self.columns = a, b, c, cols, columns
-        self.log_low = (-BAND_SIGMAS - c) / b
-        self.log_high = (BAND_SIGMAS - c) / b
-        self.col_start = np.searchsorted(cols, np.arange(columns + 1))
+        width = 1.0 / b if width is None else width
+        self.log_low = (-BAND_SIGMAS - c) * width
+        self.log_high = (BAND_SIGMAS - c) * width
 
     def subset(self, mask) -> StickyStrikeGrid:
         """The same kernel over the entries selected by ``mask``."""
@@ -169,44 +175,104 @@ class StickyStrikeGrid:
         """Net sum of ``weights * gamma(L) * L`` at ``levels``, every entry at every level.
 
         No band: for entries in band almost everywhere (out-of-band terms are below
-        :data:`BAND_RESIDUE` of their peak); contiguous chunks of entries, no gathering.
+        :data:`BAND_RESIDUE` of their peak).
         """
-        x = np.log(np.asarray(levels, dtype=float).ravel())[:, None]
+        x = np.log(np.asarray(levels, dtype=float).ravel())
         out = np.zeros(x.size)
-        chunk = max(256, TILE_LEVELS * TILE_CONTRACTS // max(x.size, 1))
-        buffer = np.empty(x.size * min(chunk, max(self.a.size, 1)))
-        for lo in range(0, self.a.size, chunk):
-            hi = min(lo + chunk, self.a.size)
-            tile = buffer[:x.size * (hi - lo)].reshape(x.size, hi - lo)
-            np.multiply(x, self.b[lo:hi], out=tile)
-            tile += self.c[lo:hi]
-            np.square(tile, out=tile)
-            tile *= -0.5
-            np.exp(tile, out=tile)
-            out += tile @ self.a[lo:hi]
+        _dense_tiles(x, self.b, self.c, self.a, out)
         return out
 
     def _sorted_sums(self, log_sorted, net) -> np.ndarray:
-        out = np.zeros((log_sorted.size, 1 if net else self.columns))
-        first = np.searchsorted(log_sorted, self.log_low, side="left")
-        last = np.searchsorted(log_sorted, self.log_high, side="right")
-        buffer = np.empty(TILE_LEVELS * TILE_CONTRACTS)
-        for start in range(0, log_sorted.size, TILE_LEVELS):
-            stop = min(start + TILE_LEVELS, log_sorted.size)
-            sub = np.flatnonzero((first < stop) & (last > start))
-            x = log_sorted[start:stop, None]
-            bounds = [0, sub.size] if net else np.searchsorted(sub, self.col_start)
-            for col in range(len(bounds) - 1):
-                for lo in range(bounds[col], bounds[col + 1], TILE_CONTRACTS):
-                    pick = sub[lo:min(lo + TILE_CONTRACTS, bounds[col + 1])]
-                    tile = buffer[:x.size * pick.size].reshape(x.size, pick.size)
-                    np.multiply(x, self.b[pick], out=tile)
-                    tile += self.c[pick]
-                    np.square(tile, out=tile)
-                    tile *= -0.5
-                    np.exp(tile, out=tile)
-                    out[start:stop, col] += tile @ self.a[pick]
+        """Sums at ascending log-levels: entries in band at every level go through dense
+        tiles of contiguous memory; the others through banded tiles of gathered entries."""
+        m = log_sorted.size
+        out = np.zeros((m, 1 if net else self.columns))
+        wide = (self.log_low <= log_sorted[0]) & (self.log_high >= log_sorted[-1])
+        if wide.any():
+            _dense_tiles(log_sorted, self.b[wide], self.c[wide], self.a[wide], out, self._bounds(wide, net))
+        rest = np.flatnonzero(~wide)
+        first = np.searchsorted(log_sorted, self.log_low[rest], side="left")
+        last = np.searchsorted(log_sorted, self.log_high[rest], side="right")
+        narrow = first < last
+        if narrow.any():
+            self._banded(log_sorted, rest[narrow], first[narrow], last[narrow], out, net)
         return out
+
+    def _bounds(self, picked, net) -> np.ndarray:
+        """Column boundaries within the entries ``picked`` (a mask or ascending indices)."""
+        cols = self.cols[picked]
+        return np.array([0, cols.size]) if net else np.searchsorted(cols, np.arange(self.columns + 1))
+
+    def _banded(self, log_sorted, narrow, first, last, out, net) -> None:
+        """Add the ``narrow`` entries, each only in tiles of levels where it is in band.
+
+        A tile holds ``step`` levels (8, more when few entries are narrow, so the per-tile
+        overhead stays small) and the entries in band at any of them; one product per tile
+        gives every column (each entry weighs in its own column only).
+        """
+        step = int(np.clip(TILE_LEVELS * TILE_CONTRACTS // max(narrow.size, 1), TILE_LEVELS, 4 * TILE_LEVELS))
+        buffer = np.empty(step * min(TILE_CONTRACTS, narrow.size))
+        gaps = np.flatnonzero(np.diff(log_sorted) > TILE_GAP) + 1  # scattered levels: own tiles
+        starts = np.unique(np.r_[np.arange(0, log_sorted.size, step), gaps])
+        for start, stop in zip(starts, np.r_[starts[1:], log_sorted.size], strict=True):
+            sub = narrow[(first < stop) & (last > start)]
+            x = log_sorted[start:stop, None]
+            bounds = self._bounds(sub, net)
+            for lo in range(0, sub.size, TILE_CONTRACTS):
+                pick = sub[lo:lo + TILE_CONTRACTS]
+                tile = buffer[:x.size * pick.size].reshape(x.size, pick.size)
+                _gaussian(x, self.b[pick], self.c[pick], tile)
+                _add_columns(out[start:stop], tile, self.a[pick], bounds - lo)
+
+
+def _gaussian(x, b, c, tile) -> None:
+    """``tile = exp(-(x * b + c)**2 / 2)`` for a column ``x`` and rows ``b``, ``c``, in place."""
+    np.multiply(x, b, out=tile)
+    tile += c
+    np.square(tile, out=tile)
+    tile *= -0.5
+    np.exp(tile, out=tile)
+
+
+def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
+    """``out += exp(-(x b + c)**2 / 2) @ a`` in cache-sized tiles of contiguous entries.
+
+    ``out`` is ``(m,)``, or ``(m, k)`` with ``bounds`` (``k + 1`` entry indices): entries
+    ``bounds[j]:bounds[j+1]`` add to column ``j``, one pass over each tile for all columns.
+
+    The exponent is expanded around the middle ``x0`` of ``x``: with ``u = x - x0`` and
+    ``c' = c + b x0`` it is ``-b**2/2 u**2 - b c' u - c'**2/2``, so each tile is one small
+    matrix product ``[u**2, u, 1] @ [[-b**2/2], [-b c'], [-c'**2/2]]`` followed by ``exp``.
+    Rounding in the expansion is about ``4e-16 (b |u| + |c'|)**2`` in the exponent: below
+    1e-13 for the entries this is used for (in band at every level, ``|b u + c'| <= 9``).
+    """
+    if not b.size:
+        return
+    columns = out[:, None] if out.ndim == 1 else out
+    bounds = np.asarray([0, b.size] if bounds is None else bounds)  # fmt: skip
+    x0 = 0.5 * (x[0] + x[-1])
+    u = x - x0
+    powers = np.column_stack([u * u, u, np.ones_like(u)])
+    shifted = c + b * x0
+    coef = np.vstack([-0.5 * b * b, -b * shifted, -0.5 * shifted * shifted])
+    buffer = np.empty(TILE_LEVELS * min(TILE_CONTRACTS, b.size))
+    for start in range(0, x.size, TILE_LEVELS):
+        rows = powers[start:start + TILE_LEVELS]
+        for lo in range(0, b.size, TILE_CONTRACTS):
+            hi = min(lo + TILE_CONTRACTS, b.size)
+            tile = buffer[:rows.shape[0] * (hi - lo)].reshape(rows.shape[0], hi - lo)
+            np.matmul(rows, coef[:, lo:hi], out=tile)
+            np.exp(tile, out=tile)
+            _add_columns(columns[start:start + TILE_LEVELS], tile, a[lo:hi], bounds - lo)
+
+
+def _add_columns(out, tile, a, bounds) -> None:
+    """``out[:, j] += tile[:, bounds[j]:bounds[j+1]] @ a[...]``, bounds clipped to the tile."""
+    width = tile.shape[1]
+    for j in range(len(bounds) - 1):
+        first, last = max(0, bounds[j]), min(width, bounds[j + 1])
+        if first < last:
+            out[:, j] += tile[:, first:last] @ a[first:last]
 
 
 @functools.lru_cache(maxsize=32)
@@ -261,18 +327,21 @@ class WindowedNet:
         magnitude = np.abs(grid.a)
         self.exact = grid.subset(kind == -1)
         self.in_window = int(in_window.sum())
-        self.interpolants = []
         bound = SIGN_RTOL * magnitude[in_window].sum()
-        for k, points in enumerate(SMOOTH_NODES):
-            members = kind == k
-            if not members.any():
-                continue
-            nodes = center + half * np.cos(np.pi * np.arange(points) / (points - 1))
-            values = grid.subset(members).dense_net(np.exp(nodes))
-            weights = np.where(np.arange(points) % 2, -1.0, 1.0)
-            weights[[0, -1]] *= 0.5
-            self.interpolants.append((nodes, values, weights))
-            bound += magnitude[members] @ (_error_table(points, sigmas[members]) + BAND_RESIDUE)
+        used = [k for k in range(len(SMOOTH_NODES)) if np.any(kind == k)]
+        self.nodes = self.values = self.weights = None
+        if used:  # one interpolant: the classes' points are nested in the finest one's
+            fine = SMOOTH_NODES[max(used)]
+            self.nodes = center + half * np.cos(np.pi * np.arange(fine) / (fine - 1))
+            self.weights = _chebyshev_weights(fine)
+            self.values = np.zeros(fine)
+            for k in used:
+                members, points = kind == k, SMOOTH_NODES[k]
+                own = self.nodes[::(fine - 1) // (points - 1)]
+                values = np.zeros(points)
+                _dense_tiles(own, grid.b[members], grid.c[members], grid.a[members], values)
+                self.values += _barycentric(self.nodes, own, values, _chebyshev_weights(points))
+                bound += magnitude[members] @ (_error_table(points, sigmas[members]) + BAND_RESIDUE)
         self.bound = bound
         """Error bound of :meth:`approximate` at level ``L`` is ``bound * L**(power - 1)``."""
         self.counts = {"exact": len(self.exact), "smooth": int((kind >= 0).sum()),
@@ -294,8 +363,8 @@ class WindowedNet:
         levels = np.asarray(levels, dtype=float)
         x = np.log(levels)
         total = self.exact(levels, power=1, net=True)
-        for nodes, values, weights in self.interpolants:
-            total += _barycentric(x, nodes, values, weights)
+        if self.nodes is not None:
+            total += _barycentric(x, self.nodes, self.values, self.weights)
         return total * levels ** (self.power - 1)
 
     def signed(self, levels) -> np.ndarray:
@@ -333,6 +402,15 @@ def _smooth_classes(grid: StickyStrikeGrid, lo: float, hi: float, levels_hint: i
     for k, points in enumerate(SMOOTH_NODES):
         kind[(kind == -1) & (sigmas <= _smooth_limit(points, rtol)) & (exact_cost > points)] = k
     return kind, in_window
+
+
+@functools.lru_cache(maxsize=16)
+def _chebyshev_weights(points: int) -> np.ndarray:
+    """Barycentric weights of ``points`` Chebyshev points of the second kind."""
+    weights = np.where(np.arange(points) % 2, -1.0, 1.0)
+    weights[[0, -1]] *= 0.5
+    weights.flags.writeable = False
+    return weights
 
 
 def _barycentric(x, nodes, values, weights) -> np.ndarray:
@@ -395,14 +473,41 @@ def strict_sign_changes(values) -> tuple[np.ndarray, np.ndarray]:
     return nonzero[k], nonzero[k + 1]
 
 
-def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int = 100) -> np.ndarray:
+def inverse_cubic_guess(x, y, lo, hi) -> np.ndarray:
+    """First estimates of the roots in brackets ``[x[lo], x[hi]]`` of the sampled ``y``.
+
+    Inverse cubic interpolation through ``lo - 1, lo, hi, hi + 1`` where those four values
+    are strictly monotone (the root's neighbourhood looks like one smooth crossing), else the
+    secant of the bracket; always inside the bracket.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    secant = x[hi] - (x[hi] - x[lo]) * y[hi] / (y[hi] - y[lo])
+    idx = np.stack([np.maximum(lo - 1, 0), lo, hi, np.minimum(hi + 1, x.size - 1)])
+    xs, ys = x[idx], y[idx]
+    steps = np.diff(ys, axis=0)
+    ok = (np.all(steps > 0, axis=0) | np.all(steps < 0, axis=0)) & (idx[0] < idx[1]) & (idx[2] < idx[3])
+    guess = np.zeros_like(secant)
+    for i in range(4):  # Lagrange form of x(y) at y = 0
+        term = xs[i].copy()
+        for j in range(4):
+            if j != i:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    term *= (0.0 - ys[j]) / (ys[i] - ys[j])
+        guess += term
+    inside = ok & np.isfinite(guess) & (guess > x[lo]) & (guess < x[hi])
+    return np.where(inside, guess, secant)
+
+
+def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int = 100,
+                    guess=None) -> np.ndarray:  # fmt: skip
     """Roots of ``func`` in every bracket ``[lo[k], hi[k]]`` to within ``xtol``, all at once.
 
     ``func(points) -> values`` is called once per iteration with the trial points of every
     open bracket. The bracket ends' values ``f_lo``, ``f_hi`` (nonzero, opposite signs) are
     taken as given, never recomputed. Each iteration places a regula falsi estimate (Illinois
-    variant: an end kept twice has its value halved) and evaluates the two points
-    ``0.45 * xtol`` either side of it, so a good estimate closes its bracket at once.
+    variant: an end kept twice has its value halved; the first estimate is ``guess`` when given)
+    and evaluates the two points ``0.45 * xtol`` either side of it, so a good estimate closes
+    its bracket at once.
     Returns the linear interpolation inside each final bracket (width <= ``xtol``), or the
     point where ``func`` is exactly zero.
     """
@@ -412,13 +517,14 @@ def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int 
     kept = np.zeros(a.size, dtype=int)  # -1: lo end kept last time, +1: hi end, 0: neither
     roots = np.full(a.size, np.nan)
     step = 0.45 * xtol
+    first = None if guess is None else np.array(guess, dtype=float)
     for _ in range(max_iter):
         open_ = np.flatnonzero(np.isnan(roots) & (b - a > xtol))
         if open_.size == 0:
             break
         ao, bo, fao, fbo = a[open_], b[open_], fa[open_], fb[open_]
-        c = (ao * fbo - bo * fao) / (fbo - fao)
-        c = np.clip(c, ao, bo)
+        c = (ao * fbo - bo * fao) / (fbo - fao) if first is None else first[open_]
+        c, first = np.clip(c, ao, bo), None
         p1 = np.maximum(c - step, 0.5 * (ao + c))
         p2 = np.minimum(c + step, 0.5 * (c + bo))
         f = np.asarray(func(np.concatenate([p1, p2])), dtype=float)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import subprocess_env
 from xlgex.cli import _parser, as_flags, main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,7 +21,6 @@ SPX = FIXTURES / "cboe_spx_small.csv"
 SPY_PCT = FIXTURES / "spy_percent_iv.csv"
 """Seven SPY contracts quoted 2023-09-14 10:00 New York, IV in percent: one expired
 (2023-09-13), one put without IV (450P), five priced, expiring 2023-09-15 16:00."""
-SRC = str(Path(__file__).resolve().parent.parent)
 
 
 def _run(capsys, *argv) -> tuple[int, str, str]:
@@ -222,26 +220,13 @@ def test_report_into_a_missing_folder_is_one_line(tmp_path, capsys):
     assert "does not exist" in err
 
 
-def test_a_read_only_folder_is_one_line_not_a_traceback():
+def test_a_read_only_folder_is_one_line_not_a_traceback(read_only_folder, unprivileged_python):
     """``demo`` where the report cannot be written: one line, before anything is printed."""
-    folder = Path(tempfile.mkdtemp(prefix="xlgex-ro-"))
-    try:
-        folder.chmod(0o755)
-        cmd = [sys.executable, "-m", "xlgex", "demo"]
-        if os.geteuid() == 0:  # root ignores folder permissions: run as nobody
-            if shutil.which("setpriv") is None:
-                pytest.skip("running as root without setpriv")
-            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
-        else:
-            folder.chmod(0o555)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
-        done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env, timeout=300)
-        assert done.returncode == 2 and done.stdout == ""
-        assert done.stderr.startswith("xlgex: cannot write 'xlgex_demo_report.xlsx'")
-        assert "is not writable" in done.stderr and done.stderr.count("\n") == 1
-    finally:
-        folder.chmod(0o755)
-        shutil.rmtree(folder)
+    done = subprocess.run([*unprivileged_python, "-m", "xlgex", "demo"], cwd=read_only_folder,
+                          env=subprocess_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("xlgex: cannot write 'xlgex_demo_report.xlsx'")
+    assert "is not writable" in done.stderr and done.stderr.count("\n") == 1
 
 
 # -- workbooks -------------------------------------------------------------------------------

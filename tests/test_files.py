@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import subprocess_env
 from xlgex.errors import XlgexError
 from xlgex.files import check_output, replace_atomically
 
@@ -83,35 +81,7 @@ def test_a_missing_folder_or_a_folder_as_output_is_a_message(tmp_path):
     assert "is not a folder" in _one_line(err)
 
 
-def _as_unprivileged(code: str, folder: Path) -> subprocess.CompletedProcess:
-    """Run ``code`` as a user who cannot write ``folder`` (root ignores folder permissions)."""
-    cmd = [sys.executable, "-c", code]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: no user to lack write permission")
-        cmd = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
-    else:
-        folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH
-                     | stat.S_IXOTH)  # fmt: skip
-    src = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=folder, env=env, timeout=120)
-
-
-@pytest.fixture
-def read_only_folder():
-    """A folder with an existing file, readable by everyone and writable by its owner only."""
-    folder = Path(tempfile.mkdtemp(prefix="xlgex-ro-"))
-    folder.chmod(0o755)
-    (folder / "old.xlsx").write_bytes(b"old")
-    (folder / "old.xlsx").chmod(0o644)
-    yield folder
-    folder.chmod(0o755)
-    shutil.rmtree(folder)
-
-
-def test_a_read_only_folder_is_a_message(read_only_folder):
+def test_a_read_only_folder_is_a_message(read_only_folder, unprivileged_python):
     code = (
         "from xlgex.files import check_output, replace_atomically\n"
         "from xlgex.errors import XlgexError\n"
@@ -126,7 +96,8 @@ def test_a_read_only_folder_is_a_message(read_only_folder):
         "except XlgexError as e:\n"
         "    print(e)\n"
     )  # fmt: skip
-    done = _as_unprivileged(code, read_only_folder)
+    done = subprocess.run([*unprivileged_python, "-c", code], cwd=read_only_folder, env=subprocess_env(),
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0 and done.stderr == "", done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 3 and all(line.startswith("xlgex: cannot write") for line in lines)
@@ -210,9 +181,7 @@ with replace_atomically(sys.argv[1]) as tmp:
 def test_a_killed_writer_leaves_the_old_file(tmp_path):
     target = tmp_path / "report.xlsx"
     target.write_bytes(b"the good report")
-    src = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    with subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(target)], env=env,
+    with subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(target)], env=subprocess_env(),
                           stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
         assert proc.stdout.readline() == "writing\n"  # the temporary file is half written now
         proc.send_signal(signal.SIGKILL)

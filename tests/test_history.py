@@ -195,6 +195,9 @@ def test_outputs_xlsx_csv_parquet(series, tmp_path):
     pd.testing.assert_series_equal(pq["flip"], df["flip"])
     about = json.loads((tmp_path / "history.csv.settings.json").read_text())
     assert about["settings"]["convention"] == "calls_long_puts_short"
+    assert about["study"]["verdict"] == df.attrs["study"]["verdict"]
+    assert about["study"]["verdict"].startswith("Too few snapshots to conclude anything")
+    assert sum(g["moves"] for g in about["study"]["by_regime"]) == about["study"]["moves"] == len(df) - 2
     assert {Path(s["source"]).name for s in about["skipped"]} == {"garbage.csv", "no_time.csv",
                                                                     "all_expired.csv"}  # fmt: skip
     # refusing to overwrite without --force

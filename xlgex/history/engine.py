@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +21,7 @@ __all__ = ["run_local", "run_dask", "default_workers", "WINDOW_PER_WORKER"]
 
 WINDOW_PER_WORKER = 4
 """Tasks in flight per worker: enough to keep workers busy, few enough to stay small."""
+RESIZE_S = 5.0
 
 
 def default_workers() -> int:
@@ -99,33 +101,46 @@ def _client(cluster):
         raise XlgexError(f"xlgex: cannot reach the Dask scheduler at {address}: {err}") from None
 
 
+def _dask_window(client) -> int:
+    """Tasks to keep in flight: a few per worker thread of the cluster as it is now."""
+    return WINDOW_PER_WORKER * max(1, sum(client.nthreads().values()))
+
+
 def run_dask(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable, cluster) -> None:
     """Run ``fn(task, *args)`` on a Dask distributed cluster.
 
     ``cluster`` is a scheduler address (``"tcp://host:8786"``), a ``Client`` or a cluster
     object with a ``scheduler_address``. Workers need xlgex installed and must be able to read
-    the source files (a shared filesystem); results come back to this process.
+    the source files (a shared filesystem); results come back to this process. The window of
+    tasks in flight follows the cluster's size (looked up every ``RESIZE_S`` seconds), so
+    workers that join later get work too.
     """
     from dask.distributed import as_completed
 
     client, owned = _client(cluster)
     try:
-        window = WINDOW_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {})))
         todo = iter(tasks)
         futures = as_completed()
-        in_flight = 0
-        for task in todo:
-            futures.add(client.submit(fn, task, *args, pure=False))
-            in_flight += 1
-            if in_flight >= window:
-                break
+        window, checked, in_flight = _dask_window(client), time.monotonic(), 0
+
+        def top_up() -> None:
+            nonlocal in_flight
+            while in_flight < window:
+                task = next(todo, None)
+                if task is None:
+                    return
+                futures.add(client.submit(fn, task, *args, pure=False))
+                in_flight += 1
+
+        top_up()
         for future in futures:
             result = future.result()
             future.release()
+            in_flight -= 1
             on_result(result)
-            task = next(todo, None)
-            if task is not None:
-                futures.add(client.submit(fn, task, *args, pure=False))
+            if time.monotonic() - checked > RESIZE_S:
+                window, checked = _dask_window(client), time.monotonic()
+            top_up()
     finally:
         if owned:
             client.close()

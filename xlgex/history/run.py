@@ -15,6 +15,7 @@ from .cache import RowCache
 from .engine import default_workers, run_dask, run_local
 from .progress import Progress
 from .sources import expand_sources, plan_tasks
+from .study import move_study
 from .task import ROW_COLUMNS, SKIP_COLUMNS, HistorySettings, analyse
 
 __all__ = ["history", "OUTPUT_SUFFIXES", "cache_folder_for"]
@@ -157,7 +158,8 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
         Columns :data:`~xlgex.history.task.ROW_COLUMNS` (quote time aware New York), sorted by
         underlying and quote time. ``df.attrs``: ``settings`` (recorded once), ``skipped``
         (each bad file or snapshot with its message), ``counts`` (files, snapshots, computed,
-        from cache, skipped).
+        from cache, skipped) and ``study`` (the move study's verdict and tables, see
+        :func:`~xlgex.history.study.move_study`).
     """
     if settings is not None and kwargs:
         raise TypeError("pass either settings= or keyword settings, not both")
@@ -180,6 +182,7 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
         df = _assemble(tasks, cache, ran["uncached"], skipped)
     df.attrs["settings"] = info | {"study_horizon": str(horizon or "next snapshot")}
     df.attrs["horizon"] = horizon
+    df.attrs["study"] = move_study(df, horizon=horizon).as_dict()
     df.attrs["skipped"] = [{k: row.get(k, "") for k in SKIP_COLUMNS} for row in skipped]
     df.attrs["counts"] = {"files": n_files, "snapshots": len(df), "computed": ran["computed"],
                           "from_cache": ran["from_cache"], "skipped": len(skipped)}  # fmt: skip

@@ -137,6 +137,13 @@ class MoveStudy:
     confidence: float
     horizon: str
 
+    def as_dict(self) -> dict:
+        """The verdict and tables as plain values (records; NaN where a group has no interval)."""
+        return {"verdict": self.verdict, "horizon": self.horizon, "confidence": self.confidence,
+                "moves": len(self.moves), "difference": dict(self.difference),
+                "by_regime": self.by_regime.to_dict("records"),
+                "by_distance": self.by_distance.to_dict("records")}  # fmt: skip
+
 
 def _verdict(diff: dict, min_moves: int, confidence: float, overlapping: bool) -> str:
     n_long, n_short = diff["moves_long"], diff["moves_short"]

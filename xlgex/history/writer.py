@@ -182,9 +182,20 @@ def _write_xlsx(df: pd.DataFrame, study: MoveStudy, path: Path) -> None:
 
 
 def _about(df: pd.DataFrame, study: MoveStudy) -> str:
-    return json.dumps({"settings": df.attrs.get("settings", {}), "counts": df.attrs.get("counts", {}),
-                       "skipped": df.attrs.get("skipped", []), "study": study.verdict},
-                      indent=1, default=str)  # fmt: skip
+    about = {"settings": df.attrs.get("settings", {}), "counts": df.attrs.get("counts", {}),
+             "skipped": df.attrs.get("skipped", []), "study": study.as_dict()}  # fmt: skip
+    return json.dumps(_json_safe(about), indent=1, default=str, allow_nan=False)
+
+
+def _json_safe(value):
+    """NaN (a group without an interval) as null: the file stays strict JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    return value
 
 
 def write_history(df: pd.DataFrame, out, *, force: bool = False, horizon=None) -> Path:
@@ -201,7 +212,7 @@ def write_history(df: pd.DataFrame, out, *, force: bool = False, horizon=None) -
         _write_xlsx(df, study, out)
         return out
     plain = df.copy()
-    plain.attrs = {}
+    plain.attrs = {}  # the settings go to the settings file, once
     with replace_atomically(out) as tmp:
         if suffix == ".csv":
             plain.to_csv(tmp, index=False, date_format="%Y-%m-%dT%H:%M%z")

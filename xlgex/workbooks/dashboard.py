@@ -45,12 +45,13 @@ def _margin(rows) -> int:
     return math.ceil(MARGIN * len(rows))
 
 
-def build_dashboard(path, frame=None, label: str | None = None) -> Path:
+def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) -> Path:
     """``xlgex_dashboard.xlsx``: the chain as a Table and a GEX dashboard with charts."""
     if frame is None:
         frame, label = _sample()
     book = _Book(path, "xlgex: dealer GEX dashboard",
-                 "GEX by strike, flip, regime, walls, profile of an option chain")  # fmt: skip
+                 "GEX by strike, flip, regime, walls, profile of an option chain",
+                 inputs=inputs)  # fmt: skip
     dash = book.sheet("Dashboard")
     chain = _chain_sheet(book, frame, label or "Chain")
     sh, f = dash, book.fmt
@@ -190,12 +191,13 @@ def build_dashboard(path, frame=None, label: str | None = None) -> Path:
     sh.text("AB33", "vertical lines at the flip and at spot", "note")
     sh.header_row("AB34", ["x", "y"])
     flip_x = flip if isinstance(flip, float) else ""
+    y_lo, y_hi = (f'=IF(COUNT({p_y})=0,"",{m}({p_y}))' for m in ("MIN", "MAX"))
     flip_f, spot_f = '=IF(ISNUMBER($B$13),$B$13,"")', f'=IF(ISNUMBER({spot_cell}),{spot_cell},"")'
     for r, (formula_x, x, y_formula, y) in enumerate([
-        (flip_f, flip_x, f"=MIN({p_y})", lo),
-        (flip_f, flip_x, f"=MAX({p_y})", hi),
-        (spot_f, spot_used, f"=MIN({p_y})", lo),
-        (spot_f, spot_used, f"=MAX({p_y})", hi),
+        (flip_f, flip_x, y_lo, lo),
+        (flip_f, flip_x, y_hi, hi),
+        (spot_f, spot_used, y_lo, lo),
+        (spot_f, spot_used, y_hi, hi),
     ], start=35):  # fmt: skip
         sh.formula(f"AB{r}", formula_x, x, f("calc", "#,##0.00"))
         sh.formula(f"AC{r}", y_formula, y, f("calc", MONEY))

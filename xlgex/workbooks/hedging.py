@@ -396,10 +396,11 @@ def _ladder(book: _Book) -> None:
     sh.banner("A4")
 
 
-def build_hedging(path) -> Path:
+def build_hedging(path, *, inputs=None) -> Path:
     """``xlgex_hedging.xlsx``: the seed walkthroughs step by step, and a rehedge ladder."""
     book = _Book(path, "xlgex: delta-hedging walkthroughs",
-                 "Dealer delta hedges step by step: plain Excel beside HEDGE_TRADE")  # fmt: skip
+                 "Dealer delta hedges step by step: plain Excel beside HEDGE_TRADE",
+                 inputs=inputs)  # fmt: skip
     _walkthrough(book, "SPY 450C shares", _spy_spec())
     _walkthrough(book, "SPX 5700P short gamma", _spx_spec("short"))
     _walkthrough(book, "SPX 6050C long gamma", _spx_spec("long"))

@@ -113,8 +113,10 @@ class _Book:
     """
 
     def __init__(self, path: Path, title: str, subject: str, *, created=BUILD_DATE,
-                 comments="Built by `xlgex workbooks`; every formula cell stores its value."):
+                 comments="Built by `xlgex workbooks`; every formula cell stores its value.",
+                 inputs=None):  # fmt: skip
         self.path = Path(path)
+        self.inputs = dict(inputs or {})  # {(sheet, "B6"): value}: inputs other than the defaults
         self._buffer = io.BytesIO()
         self.wb = xlsxwriter.Workbook(self._buffer)
         self.wb.set_properties({
@@ -236,7 +238,12 @@ class _Sheet:
 
     # -- writing ----------------------------------------------------------------------------
     def put(self, cell: str, value, fmt=None):
-        """A constant (number, text, bool, datetime or None for a formatted blank)."""
+        """A constant (number, text, bool, datetime or None for a formatted blank).
+
+        The book's ``inputs`` replace ``value`` at their cells: the template built with other
+        inputs, every stored value computed from them.
+        """
+        value = self.book.inputs.get((self.name, cell), value)
         row, col = xl_cell_to_rowcol(cell)
         self._write_value(row, col, value, fmt)
         return value

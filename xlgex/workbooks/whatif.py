@@ -48,12 +48,13 @@ def _guard(stale: str, expr: str) -> str:
     return f'=IF({stale}=1,"",IFERROR({expr},""))'
 
 
-def build_whatif(path, frame=None, label: str | None = None) -> Path:
+def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> Path:
     """``xlgex_whatif.xlsx``: spot shocks x vol shifts x clock rolls, and expiration melt."""
     if frame is None:
         frame, label = _sample()
     book = _Book(path, "xlgex: what-if grid",
-                 "Net GEX, flip and dealer hedge under spot, vol and time scenarios")  # fmt: skip
+                 "Net GEX, flip and dealer hedge under spot, vol and time scenarios",
+                 inputs=inputs)  # fmt: skip
     sh, f = book.sheet("WhatIf"), book.fmt
     work = book.sheet("Workings")
     chain = _chain_sheet(book, frame, label or "Chain")
@@ -133,7 +134,7 @@ def build_whatif(path, frame=None, label: str | None = None) -> Path:
         sh.text(f"A{top}", f"Clock roll {i + 1}", "section")
         sh.formula(f"B{top}", f"={roll_cell}", sh.at(roll_cell), f("section", '"+"0.0" h"'))
         sh.formula(f"C{top}", f"={col}12", clocks[i], f("calc", DATETIME, bold=True))
-        sh.formula(f"D{top}", f'="0DTE "&{col}13', "0DTE " + sh.at(f"{col}13"),
+        sh.formula(f"D{top}", f'=IF({col}13="","","0DTE "&{col}13)', "0DTE " + sh.at(f"{col}13"),
                    f("calc", None, bold=True))  # fmt: skip
         sh.ws.merge_range(f"C{top + 1}:F{top + 1}", "net GEX ($ per 1% move)", f("header"))
         sh.ws.merge_range(f"H{top + 1}:K{top + 1}", "dealer hedge from spot ($; + buy, − sell)",

@@ -1,13 +1,11 @@
-"""Fixtures shared by the test modules: running this checkout's xlgex in a subprocess, and as
-a user who cannot write a folder (root ignores folder permissions, so a read-only folder needs
-another user when the tests run as root)."""
+"""Fixtures shared by the test modules: running this checkout's xlgex in a subprocess, and a
+folder nothing can be written to (also when the tests run as root)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -21,35 +19,28 @@ def subprocess_env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
 
 
-@pytest.fixture(scope="session")
-def unprivileged_python() -> list[str]:
-    """The command that runs this Python as a user without write access to ``read_only_folder``.
-
-    As root that is ``nobody`` through ``setpriv``; skips when no such user can run this Python
-    and import xlgex (e.g. the environment sits in a private folder).
-    """
-    if os.geteuid() != 0:
-        return [sys.executable]
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: no user lacks write permission")
-    cmd = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable]
-    probe = subprocess.run([*cmd, "-c", "import xlgex.cli"], env=subprocess_env(), cwd="/",
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
-    if probe.returncode:
-        pytest.skip(f"user nobody cannot run {sys.executable} with xlgex: {probe.stderr[-200:]}")
-    return cmd
-
-
 @pytest.fixture
 def read_only_folder():
-    """A folder holding ``old.xlsx`` (b"old") that ``unprivileged_python`` cannot write to."""
+    """A folder holding ``old.xlsx`` (b"old") in which this process cannot create files.
+
+    Not as root, the folder is mode 0555. Root ignores modes, so as root the folder is made
+    immutable (``chattr +i``: no file created, renamed or removed, even by root); skips where
+    the file system does not support that.
+    """
     folder = Path(tempfile.mkdtemp(prefix="xlgex-ro-"))
     (folder / "old.xlsx").write_bytes(b"old")
-    (folder / "old.xlsx").chmod(0o644)
-    folder.chmod(0o755 if os.geteuid() == 0 else 0o555)
+    immutable = os.geteuid() == 0
     try:
+        if immutable:
+            chattr = shutil.which("chattr")
+            done = chattr and subprocess.run([chattr, "+i", str(folder)], capture_output=True)
+            if not done or done.returncode:
+                pytest.skip("running as root where chattr +i is unavailable: no read-only folder")
+        else:
+            folder.chmod(0o555)
         yield folder
     finally:
+        if immutable and shutil.which("chattr"):
+            subprocess.run([shutil.which("chattr"), "-i", str(folder)], capture_output=True)
         folder.chmod(0o755)
         shutil.rmtree(folder)

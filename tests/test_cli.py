@@ -220,9 +220,9 @@ def test_report_into_a_missing_folder_is_one_line(tmp_path, capsys):
     assert "does not exist" in err
 
 
-def test_a_read_only_folder_is_one_line_not_a_traceback(read_only_folder, unprivileged_python):
+def test_a_read_only_folder_is_one_line_not_a_traceback(read_only_folder):
     """``demo`` where the report cannot be written: one line, before anything is printed."""
-    done = subprocess.run([*unprivileged_python, "-m", "xlgex", "demo"], cwd=read_only_folder,
+    done = subprocess.run([sys.executable, "-m", "xlgex", "demo"], cwd=read_only_folder,
                           env=subprocess_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("xlgex: cannot write 'xlgex_demo_report.xlsx'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import XlgexError
+from .values import one_line
 
 __all__ = ["read_frame"]
 
@@ -17,5 +18,5 @@ def read_frame(path) -> pd.DataFrame:
         raise XlgexError(
             'xlgex: reading Parquet needs pyarrow: pip install "xlgex[parquet]" (or pip install pyarrow)'
         ) from None
-    except (OSError, ValueError) as exc:
-        raise XlgexError(f"xlgex: cannot read '{path}' as Parquet: {exc}") from None
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise XlgexError(f"xlgex: cannot read '{path}' as Parquet: {one_line(exc)}") from None

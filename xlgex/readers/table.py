@@ -185,12 +185,13 @@ def grid_from_rows(rows, numbers) -> _Grid:
         filled = [i for i, r in enumerate(rows) if not all(_is_blank(c) for c in r or ())]
         if not filled:
             raise error("empty", row=None)
-        first = [_excel_error(c) or _show(c) for c in rows[filled[0]] if not _is_blank(c)]
+        cells = rows[filled[0]]  # its names and Excel errors; numbers differ in form by call path
+        first = [_excel_error(c) or _show(c) for c in cells if isinstance(c, str) or _excel_error(c)]
         base = error("missing_column", row=number(filled[0]), **_missing("strike"))
-        raise ChainError(f"{base} or option symbol; the first row holds {_listed(first)}")
+        raise ChainError(f"{base} or option symbol; the first row holds {_listed(first, 'no names')}")
     rows, numbers = _without_repeated_headers(rows, numbers, head)
     number = (lambda i: numbers[i]) if numbers is not None else (lambda i: i + 1)
-    header = ["" if not isinstance(c, str) else c.strip() for c in rows[head]]
+    header = ["" if not isinstance(c, str) else " ".join(c.split()) for c in rows[head]]
     body = rows[head + 1 :]
     n = len(body)
     widths = set(map(len, body))
@@ -242,17 +243,17 @@ def _without_repeated_headers(rows, numbers, head: int):
     return [rows[i] for i in keep], numbers
 
 
-def _listed(names, limit: int = 12) -> str:
-    names = [n for n in names if n]
+def _listed(names, nothing: str = "nothing", limit: int = 12) -> str:
+    names = [" ".join(str(n).split()) for n in names if n]
     shown = ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit else "")
-    return shown or "nothing"
+    return shown or nothing
 
 
 def grid_from_frame(frame: pd.DataFrame) -> _Grid:
     if any(name is not None for name in frame.index.names):
         frame = frame.reset_index()  # a named index (e.g. "Strike") is data
     header = []
-    for name in (str(c).strip() for c in frame.columns):  # "IV.1" (pandas' duplicate) -> "IV"
+    for name in (" ".join(str(c).split()) for c in frame.columns):  # "IV.1" (pandas' duplicate) -> "IV"
         base = re.sub(r"\.\d+$", "", name)
         header.append(base if base in header else name)
     if not looks_like_header(header):  # the header inside the data (read with header=None)

@@ -34,11 +34,11 @@ _DATE_TIME_TEXT = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}")  # 18.12.2026 stays a
 def decode(raw: bytes) -> tuple[str, str]:
     """The text and the name of its encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "UTF-16"
+        return raw.decode("utf-16", errors="replace"), "UTF-16"
     head = raw[:4000]
     if len(head) >= 4 and head.count(b"\x00") * 3 > len(head):  # ASCII text in UTF-16, no BOM
         odd_zeros = head[1::2].count(b"\x00") > head[0::2].count(b"\x00")
-        return raw.decode("utf-16-le" if odd_zeros else "utf-16-be"), "UTF-16"
+        return raw.decode("utf-16-le" if odd_zeros else "utf-16-be", errors="replace"), "UTF-16"
     try:
         bom = raw.startswith(b"\xef\xbb\xbf")
         return raw.decode("utf-8-sig"), "UTF-8 with BOM" if bom else "UTF-8"

@@ -66,8 +66,14 @@ def _excel_error(v) -> str | None:
     return None
 
 
+def one_line(exc: BaseException, limit: int = 120) -> str:
+    """A library's error message on one short line (for "cannot read this file" messages)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _show(v) -> str:
-    text = f"{v + 0.0:g}" if isinstance(v, float) else str(v).strip()  # -0.0 shows as 0
+    text = f"{v + 0.0:g}" if isinstance(v, float) else " ".join(str(v).split())  # -0.0 shows as 0
     return text if len(text) <= 24 else text[:21] + "..."
 
 

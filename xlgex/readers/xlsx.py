@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import XlgexError
+from .values import one_line
 
 __all__ = ["read_sheet"]
 
@@ -22,7 +23,7 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a damaged workbook
-        raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {exc}") from None
+        raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {one_line(exc)}") from None
     try:
         names = book.sheetnames
         if sheet not in (None, ""):

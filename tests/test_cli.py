@@ -107,7 +107,7 @@ def test_demo_on_a_file_shows_that_file_first_and_no_textbook(capsys):
     code, out, _ = _run(capsys, "demo", SPX, "--report", "")
     assert code == 0
     assert out.splitlines()[2] == f"GEX summary: {SPX}"
-    assert "spot 3,891.93 index points (from the file)" in out
+    assert "spot 3,891.93 index points (from the file)" in out and "strikes in index points" in out
     assert "2023-03-15 15:00 New York (from the file)" in out
     assert "Example option" not in out and "walkthrough" not in out
 
@@ -134,7 +134,7 @@ def test_demo_numbers_match_a_slow_reference_and_carry_units(capsys):
     assert row[2] == "none"  # the 450 put has no IV: not priced, never "+$0"
     assert "+$0 " not in out and "put +0" not in out
     # SPY is priced in dollars: spot, flip and walls say $, never index points
-    assert "spot $445.00" in out and "index points" not in out
+    assert "spot $445.00" in out and "strikes in $" in out and "index points" not in out
     assert re.search(r"gamma flip (\$\d+\.\d\d|none)", out) and "call wall $450.00" in out
 
 

@@ -161,7 +161,7 @@ def _print_coverage(cov: dict, chain, iv_auto: bool) -> None:
     print(f"  IV unit: {chain.diagnostics.iv_unit}{inferred}; gamma: {gamma}")
 
 
-def _top_strikes(chain, s, by_strike) -> None:
+def _top_strikes(chain, s, by_strike, unit: str) -> None:
     """The five strikes of largest |net GEX|; a side with no priced contract shows ``none``."""
     from .gex import gex_by_contract
 
@@ -169,7 +169,8 @@ def _top_strikes(chain, s, by_strike) -> None:
     has = {True: set(priced.loc[priced["is_call"], "strike"]),
            False: set(priced.loc[~priced["is_call"], "strike"])}  # fmt: skip
     top = by_strike.reindex(by_strike["net_gex"].abs().sort_values(ascending=False).index)[:5]
-    print("  top strikes by |net GEX| ($ per 1% move; 'none': no priced contract on that side):")
+    print(f"  top strikes by |net GEX| (strikes in {unit}; GEX in $ per 1% move; "
+          "'none': no priced contract on that side):")
     print(f"    {'strike':>10}  {'call':>10}  {'put':>10}  {'net':>10}")
     for row in top.itertuples():
         call = _money(row.call_gex) if row.strike in has[True] else "none"
@@ -203,7 +204,7 @@ def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
     _print_coverage(coverage(chain, settings=s), chain, iv_auto)
     preset = f" (preset {s.preset})" if s.preset else ""
     print(f"  convention {s.convention}{preset}: {CONVENTIONS[s.convention]}")
-    _top_strikes(chain, s, gex_by_strike(chain, settings=s))
+    _top_strikes(chain, s, gex_by_strike(chain, settings=s), unit)
     regime = classify_regime(chain, settings=s)
     f = regime.facts
     flip = gamma_flip(chain, settings=s)

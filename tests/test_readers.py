@@ -168,7 +168,7 @@ def test_cboe_table_without_preamble_needs_spot(monkeypatch):
     rows = pasted(CBOE_CSV)[3:]  # header and data only
     with pytest.raises(XlgexError, match="no spot price"):
         read_chain(rows)
-    monkeypatch.setattr(readers.table, "_now", lambda: dt.datetime(2023, 3, 15, 15, 0, tzinfo=NEW_YORK))
+    monkeypatch.setattr(readers.preamble, "_now", lambda: dt.datetime(2023, 3, 15, 15, 0, tzinfo=NEW_YORK))
     chain = read_chain(rows, spot=3900.0)
     d = chain.diagnostics
     assert (d.spot_source, d.asof_source) == ("argument", "now")
@@ -351,7 +351,7 @@ def test_asof_date_means_midnight():
 
 
 def test_asof_defaults_to_now(monkeypatch):
-    monkeypatch.setattr(readers.table, "_now", lambda: dt.datetime(2023, 3, 15, 15, 0, tzinfo=NEW_YORK))
+    monkeypatch.setattr(readers.preamble, "_now", lambda: dt.datetime(2023, 3, 15, 15, 0, tzinfo=NEW_YORK))
     chain = read_chain(three_rows(), spot=SPOT)
     assert chain.diagnostics.asof_source == "now"
     assert any("used now, 2023-03-15 15:00" in a for a in chain.diagnostics.assumptions)

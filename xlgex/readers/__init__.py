@@ -28,7 +28,8 @@ from ..chain import Chain
 from ..errors import XlgexError, error
 from . import cboe_json, parquet, schwab_json, text, xlsx
 from .dates import _when_argument, parse_date
-from .table import FIELDS, chain_from_grid, grid_from_frame, grid_from_rows, looks_like_header
+from .grid import FIELDS, grid_from_frame, grid_from_rows, looks_like_header
+from .table import chain_from_grid
 from .values import AM_SETTLED_ROOTS, EXCEL_ERRORS, _choice, _is_blank, _positive_argument
 
 __all__ = ["read_chain", "parse_date", "FIELDS", "AM_SETTLED_ROOTS", "EXCEL_ERRORS", "ACCEPTED"]

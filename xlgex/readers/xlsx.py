@@ -18,7 +18,7 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
         from openpyxl import load_workbook
     except ImportError:  # pragma: no cover - openpyxl is installed with pandas' Excel support
         raise XlgexError("xlgex: reading .xlsx needs openpyxl: pip install openpyxl") from None
-    from .table import looks_like_header
+    from .grid import looks_like_header
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

@@ -3,10 +3,14 @@
 One entry point, :func:`read_chain`, looks at what it is given and hands it to the reader
 of that format; each format's quirks stay in its own module:
 
-* ``table``     the layouts every source ends up in: **long** (one contract per row, columns
-                named through :data:`FIELDS`) and **side by side** (calls left of the strike,
-                puts right: CBOE's download, Fidelity's export); Excel ranges and DataFrames
-                go straight here;
+* ``grid``      any table as header, body columns and the title lines above the header;
+                Excel ranges and DataFrames go straight here;
+* ``layouts``   **long** (one contract per row, columns named through :data:`FIELDS`) or
+                **side by side** (calls and puts of a strike on one row: CBOE's download,
+                Fidelity's export, ``Call``/``Put``-prefixed columns);
+* ``table``     the contracts, validated column by column, into a :class:`Chain`;
+* ``preamble``  spot and as-of from the argument, the title lines or the columns;
+* ``values``, ``dates``  cell values and dates, converted column-wise;
 * ``text``      delimited text: comma, semicolon or tab; UTF-8 (± BOM) or UTF-16; decimal
                 point or decimal comma, judged per file;
 * ``xlsx``      .xlsx/.xlsm workbooks (first sheet holding a chain, or a named one);

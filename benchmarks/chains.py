@@ -18,9 +18,8 @@ SPOT = 5000.0
 
 
 def _expiry_days(n_expiries: int) -> np.ndarray:
-    """SPX-like expiries: daily for two weeks, then weekly, then monthly, then quarterly."""
-    days = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
-    days += list(range(14, 70, 7)) + list(range(70, 400, 30)) + list(range(400, 1200, 90))
+    """SPX-like expiries: daily for four weeks, then weekly, then monthly, then quarterly."""
+    days = list(range(20)) + list(range(21, 84, 7)) + list(range(90, 420, 30)) + list(range(450, 1400, 90))
     return np.array(days[:n_expiries])
 
 
@@ -54,10 +53,10 @@ def offsetting_chain(n_contracts: int = 34_100, n_expiries: int = 50, seed: int 
     oi = np.concatenate([r[3] for r in rows])
     iv = np.concatenate([r[4] for r in rows])
     short = expiry <= 2  # unmatched clusters in the short-dated expiries
-    centers = spot * (1 + np.array([-0.06, -0.035, -0.012, 0.008, 0.03, 0.055]))
+    centers = spot * (1 + np.array([-0.09, -0.065, -0.045, -0.025, -0.01, 0.005, 0.02, 0.04, 0.06, 0.085]))
     for k, center in enumerate(centers):
         near = short & (np.abs(strike - center) < 12.0) & (is_call == (k % 2 == 0))
-        oi[near] += 4000.0
+        oi[near] += 2500.0
     return Chain.from_arrays(strike=strike, is_call=is_call,
                              expiry=np.datetime64(ASOF.date(), "D") + expiry.astype("timedelta64[D]"),
                              open_interest=oi, iv=iv, spot=spot, asof=ASOF)  # fmt: skip

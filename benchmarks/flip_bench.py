@@ -31,6 +31,7 @@ through ``tests/xlharness.py`` (xlwings' Windows call path), in a fresh subproce
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import statistics
 import subprocess
@@ -53,16 +54,6 @@ from xlgex.sample import sample_chain  # noqa: E402
 
 TILE = (8, 4096)
 """The reference's tile: levels x contracts."""
-
-
-def median_seconds(func, repeat: int) -> float:
-    func()  # warm-up, not counted
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def dense_net(chain, levels) -> np.ndarray:
@@ -118,12 +109,31 @@ def lookalikes() -> dict:
             "SPY-like, after close (7k)": read_chain(spy)}  # fmt: skip
 
 
+CLOCK = time.perf_counter
+"""Wall clock; ``--cpu`` switches to process CPU time (steadier on a loaded machine)."""
+
+
+def round_robin(funcs: dict, repeat: int) -> dict:
+    """Median seconds of each function, timed in turns (one run of each per round), so that
+    the load of a shared machine falls on all of them alike; one untimed warm-up round."""
+    runs = {name: [] for name in funcs}
+    for round_ in range(repeat + 1):
+        for name, func in funcs.items():
+            start = CLOCK()
+            func()
+            if round_:
+                runs[name].append(CLOCK() - start)
+    return {name: statistics.median(v) for name, v in runs.items()}
+
+
 def measure_chain(name, chain, repeat, scan) -> dict:
     levels = default_levels(chain.spot, 161)
-    profile = median_seconds(lambda: gex_profile(chain), repeat)
-    dense = median_seconds(lambda: dense_net(chain, levels), repeat)
-    flip_s = median_seconds(lambda: gamma_flip(chain), repeat)
-    moneyness = median_seconds(lambda: gamma_flip(chain, vol_rule="sticky_moneyness"), max(3, repeat // 3))
+    t = round_robin({
+        "profile": lambda: gex_profile(chain), "dense": lambda: dense_net(chain, levels),
+        "flip": lambda: gamma_flip(chain),
+        "moneyness": lambda: gamma_flip(chain, vol_rule="sticky_moneyness"),
+    }, repeat)  # fmt: skip
+    profile, dense, flip_s, moneyness = t["profile"], t["dense"], t["flip"], t["moneyness"]
     flip = gamma_flip(chain)
     agreement = np.abs(gex_profile(chain)["net_gex"].to_numpy() - dense_net(chain, levels)).max()
     return {
@@ -165,8 +175,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="5 runs per figure, no 16,001-level scans")
     p.add_argument("--data", default=None, help="folder of real CBOE downloads (*.csv), optional")
+    p.add_argument("--cpu", action="store_true", help="time process CPU, not wall clock (loaded machine)")
     args = p.parse_args(argv)
     repeat = 5 if args.quick else 15
+    global CLOCK
+    CLOCK = time.process_time if args.cpu else time.perf_counter
+    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; clock "
+          f"{'process CPU' if args.cpu else 'wall'}; medians of {repeat} rounds", flush=True)  # fmt: skip
     chains = {"offsetting OI, many crossings": offsetting_chain()}
     chains.update(lookalikes())
     chains["sample chain (30k)"] = read_chain(sample_chain(30_000))

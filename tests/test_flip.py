@@ -345,3 +345,25 @@ def test_cumulative_flip_is_searched_in_the_profile_window():
     assert all(80.0 <= c <= 120.0 for c in inside.crossings) and len(inside.crossings) == 1
     assert inside == pytest.approx(everywhere.crossings[-1])
     assert inside.grid_low == 80.0 and inside.grid_high == 120.0
+
+
+def test_sticky_moneyness_matches_a_per_level_reference():
+    chain = skewed_chain(8)
+    levels = np.array([4300.0, 4800.0, 5000.0, 5350.0, 5900.0])
+    got = gex_profile(chain, levels, vol_rule="sticky_moneyness", vol_shift=-0.11)["net_gex"]
+    expected = []
+    order = np.argsort(chain.strike)
+    for level in levels:  # each expiry's smile read at K * S / L, by hand
+        total = 0.0
+        for i in range(len(chain)):
+            same = order[chain.expiry[order] == chain.expiry[i]]
+            xs, first = np.unique(chain.strike[same], return_index=True)
+            ys = chain.iv[same][first] - 0.11
+            vol = chain.iv[i] - 0.11 + np.interp(chain.strike[i] * chain.spot / level, xs, ys) \
+                - np.interp(chain.strike[i], xs, ys)
+            sign = 1.0 if chain.is_call[i] else -1.0
+            if vol > 0:
+                total += sign * chain.open_interest[i] * 100 * level**2 * 0.01 * float(
+                    ref_gamma(level, chain.strike[i], chain.t_years[i], vol))
+        expected.append(total)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())

@@ -87,9 +87,20 @@ def profile_kernel(levels, strike, t_years, vol, weights, rate=0.0, div_yield=0.
     return out[:, 0] if squeeze else out
 
 
+_NO_VOL = 1e-150
+MONEYNESS_BLOCK = 32
+"""Levels per block of the sticky-moneyness kernel (its band is per block)."""
+
+
 def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, vol_at,
                       max_cells):  # fmt: skip
-    """Profile with per-level vols: blocks of levels, every contract, no band to exploit."""
+    """Profile with per-level vols, in blocks of ascending levels.
+
+    When ``vol_at`` has ``high`` (each contract's largest vol at any level), a block prices
+    only the contracts that can have :math:`|d_1| \\le` :data:`BAND_SIGMAS` at one of its
+    levels: :math:`-9\\sigma\\sqrt T - \\sigma^2T/2 \\le \\ln(L/K) + (r-q)T \\le 9\\sigma\\sqrt T`
+    for some :math:`\\sigma \\le` ``high``.
+    """
     strike, t_years, rate, div_yield = np.broadcast_arrays(
         *(np.asarray(x, dtype=float) for x in (strike, t_years, rate, div_yield))
     )
@@ -98,20 +109,39 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     idx = np.flatnonzero((t_years > 0.0) & np.any(w != 0.0, axis=1))
     if idx.size == 0 or levels.size == 0:
         return out
+    if hasattr(vol_at, "order"):
+        idx = idx[vol_at.order(idx)]
     t, log_k, r, q, w = t_years[idx], np.log(strike[idx]), rate[idx], div_yield[idx], w[idx]
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
     drift = (r - q) * t - log_k
-    log_levels = np.log(levels)
-    step = max(1, max_cells // idx.size)
+    high = np.nan_to_num(getattr(vol_at, "high", np.full(strike.size, np.inf))[idx], nan=0.0)
+    band_low = -drift - BAND_SIGMAS * high * sqrt_t - 0.5 * high * high * t
+    band_high = -drift + BAND_SIGMAS * high * sqrt_t
+    order = np.argsort(levels)
+    log_levels = np.log(levels[order])
+    step = max(1, min(MONEYNESS_BLOCK, max_cells // idx.size))
     for start in range(0, levels.size, step):
-        v = np.asarray(vol_at(levels[start:start + step], idx), dtype=float)
-        ok = v > 0.0
-        v = np.where(ok, v, 1.0)
-        vs = v * sqrt_t
-        d1 = (log_levels[start:start + step, None] + drift + 0.5 * vs * vs) / vs
-        block = np.where(ok, disc_q * np.exp(-0.5 * d1 * d1) / vs, 0.0)
-        out[start:start + step] = block @ w
+        x = log_levels[start:start + step]
+        sub = np.flatnonzero((band_low <= x[-1]) & (band_high >= x[0]))
+        if sub.size == 0:
+            continue
+        vs = np.asarray(vol_at(levels[order[start:start + step]], idx[sub]), dtype=float)
+        no_vol = ~(vs > 0.0)  # vol pushed to zero or below: no gamma
+        np.maximum(vs, _NO_VOL, out=vs)
+        vs *= sqrt_t[sub]
+        inv = np.reciprocal(vs)
+        inv[no_vol] = 0.0  # the cell ends as exp(0) x 0 = 0
+        d1 = np.square(vs)
+        d1 *= 0.5
+        d1 += x[:, None]
+        d1 += drift[sub]
+        d1 *= inv
+        np.square(d1, out=d1)
+        d1 *= -0.5
+        np.exp(d1, out=d1)
+        d1 *= inv
+        out[order[start:start + step]] = d1 @ (w[sub] * disc_q[sub, None])
     out *= (levels ** (power - 1))[:, None]
     return out
 
@@ -432,31 +462,57 @@ def sticky_moneyness_vols(spot, strike, vol, group):
     smile (``group``) between strike ``K_i`` and ``K_i * spot / L``: the smile is read
     linearly between quoted strikes (one vol per strike, flat beyond the ends), and each
     contract keeps its own vol at today's spot. Contracts with no vol (NaN or <= 0) keep zero
-    gamma. ``vol_at(levels, idx)`` gives the ``(len(levels), len(idx))`` vols of contracts ``idx``.
+    gamma. ``vol_at(levels, idx)`` gives the ``(len(levels), len(idx))`` vols of contracts
+    ``idx`` (all when None); ``vol_at.high`` is each contract's largest vol at any level.
     """
-    strike = np.asarray(strike, dtype=float)
-    vol = np.asarray(vol, dtype=float)
-    has_vol = np.isfinite(vol) & (vol > 0)
-    groups = [np.flatnonzero(np.asarray(group) == g) for g in np.unique(group)]
-    smiles = []
-    for rows in groups:
-        quoted = rows[has_vol[rows]]
-        if quoted.size == 0:
-            continue
-        order = np.argsort(strike[quoted])
-        xs, ys = strike[quoted][order], vol[quoted][order]
-        xs, first = np.unique(xs, return_index=True)  # one vol per strike (calls first)
-        smiles.append((quoted, xs, ys[first], vol[quoted] - np.interp(strike[quoted], xs, ys[first])))
+    return _SmileVols(spot, strike, vol, group)
 
-    def vol_at(levels, idx=None):
+
+class _SmileVols:
+    """Each expiry's smile (strikes ``xs``, vols ``ys``) and each contract's offset from it."""
+
+    def __init__(self, spot, strike, vol, group):
+        self.spot = float(spot)
+        self.strike = np.asarray(strike, dtype=float)
+        vol = np.asarray(vol, dtype=float)
+        has_vol = np.isfinite(vol) & (vol > 0)
+        keys, group_index = np.unique(np.asarray(group), return_inverse=True)
+        self.group = np.full(self.strike.size, -1)
+        self.own = np.zeros(self.strike.size)
+        self.high = np.full(self.strike.size, np.nan)
+        self.smiles = []
+        for g in range(keys.size):
+            quoted = np.flatnonzero((group_index == g) & has_vol)
+            if quoted.size == 0:
+                continue
+            order = np.argsort(self.strike[quoted], kind="stable")
+            xs, first = np.unique(self.strike[quoted][order], return_index=True)  # calls first
+            ys = vol[quoted][order][first]
+            self.group[quoted] = len(self.smiles)
+            self.own[quoted] = vol[quoted] - np.interp(self.strike[quoted], xs, ys)
+            self.high[quoted] = self.own[quoted] + ys.max()
+            self.smiles.append((xs, ys))
+
+    def __call__(self, levels, idx=None) -> np.ndarray:
         levels = np.asarray(levels, dtype=float)
-        out = np.zeros((levels.size, strike.size))
-        for rows, xs, ys, own in smiles:
-            query = np.multiply.outer(spot / levels, strike[rows])
-            out[:, rows] = np.interp(query, xs, ys) + own
-        return out if idx is None else out[:, idx]
+        idx = np.arange(self.strike.size) if idx is None else np.asarray(idx)
+        out = np.zeros((levels.size, idx.size))
+        order = self.order(idx)
+        grouped = bool(np.all(order == np.arange(idx.size)))  # contiguous runs: no scatter
+        groups = self.group[idx[order]]
+        bounds = np.searchsorted(groups, np.arange(len(self.smiles) + 1))
+        ratio = self.spot / levels
+        for g, (xs, ys) in enumerate(self.smiles):
+            if bounds[g] < bounds[g + 1]:
+                cols = slice(bounds[g], bounds[g + 1]) if grouped else order[bounds[g]:bounds[g + 1]]
+                rows = idx[cols]
+                out[:, cols] = np.interp(np.multiply.outer(ratio, self.strike[rows]), xs, ys) + self.own[rows]
+        return out
 
-    return vol_at
+    def order(self, idx) -> np.ndarray:
+        """The permutation of contracts ``idx`` by expiry, then strike (ascending lookups)."""
+        idx = np.asarray(idx)
+        return np.lexsort((self.strike[idx], self.group[idx]))
 
 
 def strict_sign_changes(values) -> tuple[np.ndarray, np.ndarray]:

@@ -106,7 +106,7 @@ def test_demo_does_not_replace_a_report_without_force(tmp_path, capsys):
 def test_demo_on_a_file_shows_that_file_first_and_no_textbook(capsys):
     code, out, _ = _run(capsys, "demo", SPX, "--report", "")
     assert code == 0
-    assert out.splitlines()[2] == f"GEX summary: {SPX}"
+    assert out.splitlines()[0] == f"GEX summary: {SPX}"
     assert "spot 3,891.93 index points (from the file)" in out and "strikes in index points" in out
     assert "2023-03-15 15:00 New York (from the file)" in out
     assert "Example option" not in out and "walkthrough" not in out
@@ -153,9 +153,12 @@ def test_messages_name_flags_not_arguments(capsys, tmp_path):
     err = _user_error(*_run(capsys, "demo", SPX, "--spot", "4.500,53", "--report", ""))
     assert "--spot" in err and "'4.500,53' is not a number" in err
     # after the close the 0DTE contracts have settled: nothing left to price
-    err = _user_error(*_run(capsys, "demo", SPX, "--expiries", "0dte", "--asof", "2023-03-15 16:30",
-                            "--report", ""))  # fmt: skip
+    code, out, err = _run(capsys, "demo", SPX, "--expiries", "0dte", "--asof", "2023-03-15 16:30",
+                          "--report", "")  # fmt: skip
+    assert _user_error(code, out, err) and out == ""  # one line, no half summary
     assert "--expiries 0dte" in err and "no contract priced" in err and "expiries=" not in err
+    err = _user_error(*_run(capsys, "demo", SPX, "--preset", "classic", "--convention", "all_short"))
+    assert "--preset classic uses --convention calls_long_puts_short" in err
 
 
 def test_as_flags_translates_the_apis_argument_names():

@@ -193,21 +193,25 @@ def _crossing(c, unit: str) -> str:
 
 
 def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
+    """The GEX summary of ``chain``; everything is computed before the first line is printed,
+    so a chain with nothing to price gives one error line, not half a summary."""
     from .flip import gamma_flip
     from .gex import coverage, gex_by_strike
     from .regime import classify_regime
 
+    cov = coverage(chain, settings=s)
+    by_strike = gex_by_strike(chain, settings=s)
+    regime = classify_regime(chain, settings=s)
+    flip = gamma_flip(chain, settings=s)
+    f = regime.facts
     d = chain.diagnostics
     print(f"GEX summary: {label}")
     print(f"  spot {_level(chain.spot, unit)} ({_SOURCES.get(d.spot_source, d.spot_source)}), as of "
           f"{chain.asof:%Y-%m-%d %H:%M} New York ({_SOURCES.get(d.asof_source, d.asof_source)})")
-    _print_coverage(coverage(chain, settings=s), chain, iv_auto)
+    _print_coverage(cov, chain, iv_auto)
     preset = f" (preset {s.preset})" if s.preset else ""
     print(f"  convention {s.convention}{preset}: {CONVENTIONS[s.convention]}")
-    _top_strikes(chain, s, gex_by_strike(chain, settings=s), unit)
-    regime = classify_regime(chain, settings=s)
-    f = regime.facts
-    flip = gamma_flip(chain, settings=s)
+    _top_strikes(chain, s, by_strike, unit)
     print(f"  net GEX at spot {_money(f['net_gex'])} per 1% move; 0DTE share "
           f"{f['share_0dte']:.0%} of gross |GEX|")  # fmt: skip
     crossings = list(getattr(flip, "crossings", ()) or ())
@@ -224,7 +228,13 @@ def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
 def _settings(args):
     from .gex import gex_settings
 
-    return gex_settings(convention=args.convention, gamma_source=args.gamma_source,
+    if args.preset:
+        fixed = {"--convention": (args.convention, DEFAULT_CONVENTION),
+                 "--gamma-source": (args.gamma_source, "chain")}  # fmt: skip
+        for flag, (given, rule) in fixed.items():
+            if given not in (None, rule):
+                raise XlgexError(f"xlgex: --preset {args.preset} uses {flag} {rule}; drop {flag} {given}")
+    return gex_settings(convention=args.convention or DEFAULT_CONVENTION, gamma_source=args.gamma_source,
                         expiries=args.expiries, preset=args.preset)  # fmt: skip
 
 
@@ -249,7 +259,6 @@ def _demo(args) -> int:
     s = _settings(args)
     if args.chain:
         chain, label = _read(args.chain, args), str(args.chain)
-        print(f"xlgex {__version__} demo on your chain\n")
     else:
         from .sample import SAMPLE_LABEL, SAMPLE_PATH
 
@@ -311,10 +320,10 @@ def _add_chain_args(p) -> None:
     p.add_argument("--iv-unit", default="auto", choices=["auto", "decimal", "percent"],
                    help="unit of the IV column: 0.18 (decimal) or 18 (percent); auto "
                         "(default) infers it from the median IV")  # fmt: skip
-    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=sorted(CONVENTIONS),
+    p.add_argument("--convention", choices=sorted(CONVENTIONS),
                    help="who is long what: " + "; ".join(f"{k}: {v}" for k, v in CONVENTIONS.items())
                    + f" (default: {DEFAULT_CONVENTION})")  # fmt: skip
-    p.add_argument("--gamma-source", default="model", choices=["model", "chain"],
+    p.add_argument("--gamma-source", choices=["model", "chain"],
                    help="model (default): Black-Scholes gamma from each row's IV at the as-of; "
                         "chain: the file's own Gamma column")  # fmt: skip
     p.add_argument("--preset", choices=["classic"],

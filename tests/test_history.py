@@ -214,7 +214,7 @@ def test_xlsx_report_holds_values_charts_and_study(series, tmp_path):
     assert wb.sheetnames == ["History", "Charts", "Study", "Moves", "Skipped", "Settings"]
     hist = wb["History"]
     header = [c.value for c in hist[1]]
-    assert header == [*ROW_COLUMNS, "short_gamma"]
+    assert header == [*ROW_COLUMNS, "short_gamma", "time_label"]
     assert hist.max_row == len(df) + 1
     values = [c.value for row in hist.iter_rows(min_row=2) for c in row]
     assert not any(isinstance(v, float) and not math.isfinite(v) for v in values)
@@ -297,11 +297,22 @@ def test_study_verdicts():
     steps = np.where(regimes == "long gamma", 0.002, 0.02) * rng.choice([-1.0, 1.0], 200)
     spots = 100 * np.cumprod(np.r_[1.0, 1 + steps[:-1]])
     study = move_study(_toy(spots, regimes, np.linspace(-3, 3, 200)))
-    assert "larger on average" in study.verdict and "distinguishable from zero" in study.verdict
+    assert "percentage points larger" in study.verdict and "distinguishable from zero" in study.verdict
+    assert "not distinguishable" not in study.verdict
     assert list(study.by_regime["group"]) == ["long gamma", "short gamma"]
     assert study.by_regime["moves"].sum() == 199
     assert study.by_distance["moves"].sum() == 199
     assert study.by_regime.set_index("group").loc["short gamma", "mean_abs_return_pct"] == pytest.approx(2.0)
+
+
+def test_pairs_further_apart_than_max_gap_are_left_out():
+    df = _toy([100.0, 101.0, 150.0, 151.0], ["long gamma", "short gamma", "long gamma", "short gamma"],
+              [1, -1, 1, -1], hours=24 * 20)  # fmt: skip
+    assert len(moves(df)) == 3
+    study = move_study(df)
+    assert len(study.moves) == 0
+    assert study.verdict.endswith("3 pair(s) of snapshots more than 7D apart were left out.")
+    assert len(move_study(df, max_gap=None).moves) == 3
 
 
 def test_progress_line_has_rate_and_eta():

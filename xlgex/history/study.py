@@ -9,7 +9,8 @@ For each snapshot of an underlying, the *move* is measured to its next snapshot 
   to the next inclusive, only when intermediate snapshots exist (otherwise it is the
   absolute return and is not reported twice).
 
-Moves are grouped by the regime at the start (long / short gamma) and by the distance to the
+Pairs more than :data:`MAX_GAP` apart are left out (and counted). Moves are grouped by the
+regime at the start (long / short gamma) and by the distance to the
 flip, :math:`(S - \text{flip}) / S \times 100`. Each group gets its count, mean and a
 two-sided t confidence interval for the mean; long and short gamma are compared by Welch's
 interval for the difference of means. Below :data:`MIN_MOVES` moves in a group the report
@@ -26,10 +27,12 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["move_study", "MoveStudy", "moves", "mean_interval", "welch_interval", "MIN_MOVES",
-           "DISTANCE_EDGES_PCT"]  # fmt: skip
+           "MAX_GAP", "DISTANCE_EDGES_PCT"]  # fmt: skip
 
 MIN_MOVES = 10
 """Moves needed in each of long and short gamma before a comparison is reported as evidence."""
+MAX_GAP = "7D"
+"""Snapshots further apart than this are not a move (a gap in the data, not a horizon)."""
 DISTANCE_EDGES_PCT = (-2.0, -1.0, 0.0, 1.0, 2.0)
 """Bucket edges of the distance to the flip, %; negative: spot below the flip."""
 NO_FLIP = "no flip in grid"
@@ -39,7 +42,8 @@ def moves(df: pd.DataFrame, horizon=None) -> pd.DataFrame:
     """One row per snapshot that has a later one of the same underlying.
 
     Columns: ``underlying, quote_time, end_time, regime, distance_to_flip_pct,
-    abs_return_pct, range_pct`` (NaN without intermediate snapshots), ``snapshots_between``.
+    abs_return_pct, range_pct`` (NaN without intermediate snapshots), ``snapshots_between``,
+    ``gap_hours`` (end minus start).
     ``horizon`` (pandas Timedelta or text such as ``"1D"``) picks the first snapshot at least
     that much later; None picks the next one.
     """
@@ -64,9 +68,10 @@ def moves(df: pd.DataFrame, horizon=None) -> pd.DataFrame:
                 "abs_return_pct": abs(spots[j] / spots[i] - 1.0) * 100.0,
                 "range_pct": (window.max() - window.min()) / spots[i] * 100.0 if j - i >= 2 else math.nan,
                 "snapshots_between": int(j - i - 1),
+                "gap_hours": float((times[j] - times[i]) / np.timedelta64(1, "h")),
             })  # fmt: skip
     columns = ["underlying", "quote_time", "end_time", "regime", "distance_to_flip_pct",
-               "abs_return_pct", "range_pct", "snapshots_between"]  # fmt: skip
+               "abs_return_pct", "range_pct", "snapshots_between", "gap_hours"]  # fmt: skip
     return pd.DataFrame(out, columns=columns)
 
 
@@ -145,27 +150,40 @@ class MoveStudy:
                 "by_distance": self.by_distance.to_dict("records")}  # fmt: skip
 
 
-def _verdict(diff: dict, min_moves: int, confidence: float, overlapping: bool) -> str:
+def _verdict(diff: dict, min_moves: int, confidence: float, overlapping: bool, notes: str) -> str:
     n_long, n_short = diff["moves_long"], diff["moves_short"]
     if min(n_long, n_short) < min_moves:
         return (f"Too few snapshots to conclude anything: {n_long} moves after long-gamma and "
-                f"{n_short} after short-gamma snapshots; at least {min_moves} of each are needed.")
+                f"{n_short} after short-gamma snapshots; at least {min_moves} of each are needed."
+                + notes)  # fmt: skip
     d, lo, hi = diff["short_minus_long_pct"], diff["ci_low_pct"], diff["ci_high_pct"]
     side = "larger" if d > 0 else "smaller"
     seen = ("distinguishable from zero" if lo > 0 or hi < 0
             else "not distinguishable from zero (the interval contains 0)")  # fmt: skip
-    text = (f"Moves after short-gamma snapshots were {abs(d):.3f} points {side} on average than after "
-            f"long-gamma snapshots ({confidence:.0%} interval {lo:+.3f} to {hi:+.3f}): {seen}, "
-            f"on {n_short} short-gamma and {n_long} long-gamma moves.")  # fmt: skip
+    text = (f"Moves after short-gamma snapshots averaged {diff['mean_short_pct']:.3f}% against "
+            f"{diff['mean_long_pct']:.3f}% after long-gamma snapshots: {abs(d):.3f} percentage points "
+            f"{side} ({confidence:.0%} interval of the difference {lo:+.3f} to {hi:+.3f}), {seen}; "
+            f"{n_short} short-gamma and {n_long} long-gamma moves.")  # fmt: skip
     if overlapping:
         text += " Horizons overlap, so consecutive moves share days and the intervals are too narrow."
-    return text
+    return text + notes
 
 
-def move_study(df: pd.DataFrame, *, horizon=None, distance_edges_pct=DISTANCE_EDGES_PCT,
+def move_study(df: pd.DataFrame, *, horizon=None, max_gap=MAX_GAP, distance_edges_pct=DISTANCE_EDGES_PCT,
                confidence: float = 0.95, min_moves: int = MIN_MOVES) -> MoveStudy:  # fmt: skip
-    """The move study over a history table (see the module docstring)."""
+    """The move study over a history table (see the module docstring).
+
+    Pairs of snapshots more than ``max_gap`` apart (default :data:`MAX_GAP`; None keeps all)
+    are left out and counted: a move across months says nothing about the regime at its start.
+    """
     m = moves(df, horizon)
+    notes = ""
+    if max_gap is not None and len(m):
+        far = m["gap_hours"] > pd.Timedelta(max_gap) / pd.Timedelta(hours=1)
+        if far.any():
+            notes = (f" {int(far.sum())} pair(s) of snapshots more than {max_gap} apart were left "
+                     "out.")  # fmt: skip
+            m = m[~far].reset_index(drop=True)
     buckets, labels = _bucket(m["distance_to_flip_pct"], tuple(distance_edges_pct))
     by_regime = _table(m, m["regime"], ("long gamma", "short gamma", "flat"), confidence)
     by_distance = _table(m, pd.Series(buckets, index=m.index, dtype=object), [*labels, NO_FLIP], confidence)
@@ -173,8 +191,10 @@ def move_study(df: pd.DataFrame, *, horizon=None, distance_edges_pct=DISTANCE_ED
     long_ = m.loc[m["regime"] == "long gamma", "abs_return_pct"]
     d, lo, hi = welch_interval(short, long_, confidence)
     diff = {"short_minus_long_pct": d, "ci_low_pct": lo, "ci_high_pct": hi,
+            "mean_short_pct": float(short.mean()) if len(short) else math.nan,
+            "mean_long_pct": float(long_.mean()) if len(long_) else math.nan,
             "moves_long": len(long_), "moves_short": len(short)}  # fmt: skip
     overlapping = bool((m["snapshots_between"] > 0).any())
     return MoveStudy(m, by_regime, by_distance, diff,
-                     _verdict(diff, min_moves, confidence, overlapping), confidence,
+                     _verdict(diff, min_moves, confidence, overlapping, notes), confidence,
                      "next snapshot" if horizon in (None, "", "next") else str(horizon))  # fmt: skip

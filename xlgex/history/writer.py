@@ -31,6 +31,7 @@ __all__ = ["write_history", "sidecar_path", "MAX_CHARTED_UNDERLYINGS"]
 
 MAX_CHARTED_UNDERLYINGS = 12
 _DATE_FORMAT = "yyyy-mm-dd hh:mm"
+_DATE_WIDTH = 18
 _WIDE = {"regime_label": 44, "flip_note": 60, "source": 40, "part": 30, "message": 90, "crossing_levels": 24}
 
 
@@ -65,50 +66,89 @@ def _table(ws, frame: pd.DataFrame, row0: int, formats: dict) -> int:
             fmt = formats["date"] if hasattr(value, "hour") else None
             ws.write(i, j, value, fmt) if fmt else ws.write(i, j, value)
     for j, name in enumerate(frame.columns):
-        ws.set_column(j, j, _WIDE.get(name, max(12, len(str(name)) + 2)))
+        dates = pd.api.types.is_datetime64_any_dtype(frame[name])
+        ws.set_column(j, j, _DATE_WIDTH if dates else _WIDE.get(name, max(12, len(str(name)) + 2)))
     return row0 + len(frame) + 2
 
 
 def _history_sheet(wb, df: pd.DataFrame, formats) -> pd.DataFrame:
     table = df.copy()
     table["short_gamma"] = (table["regime"] == "short gamma").astype(int)
+    # charts label snapshots with text, so every app draws one category per snapshot in order
+    # (a date axis would spread them over the calendar, weekends and gaps included)
+    table["time_label"] = table["quote_time"].dt.strftime("%Y-%m-%d %H:%M")
     ws = wb.add_worksheet("History")
     _table(ws, table, 0, formats)
     ws.freeze_panes(1, 2)
     return table
 
 
+def _step(span: float) -> float:
+    return 10.0 ** math.floor(math.log10(span)) if span > 0 else 1.0
+
+
+def _round_down(x: float) -> float:
+    return math.floor(x / _step(abs(x) / 20)) * _step(abs(x) / 20)
+
+
+def _round_up(x: float) -> float:
+    return math.ceil(x / _step(abs(x) / 20)) * _step(abs(x) / 20)
+
+
+def _money_format(values: pd.Series) -> str:
+    """An axis format in bn, m or plain $ by the largest |value|."""
+    top = float(values.abs().max()) if len(values) else 0.0
+    if top >= 1e9:
+        return '#,##0.0,,,"bn"'
+    return '#,##0.0,,"m"' if top >= 1e6 else "#,##0"
+
+
+def _spot_chart(wb, ref, rows: pd.DataFrame, name: str):
+    """Spot and flip (right axis) over columns shading the short-gamma snapshots.
+
+    The shading is the primary chart and the lines its secondary: the one way round that
+    Excel and LibreOffice both draw.
+    """
+    levels = pd.concat([rows["spot"], rows["flip"]]).dropna()
+    low, high = float(levels.min()), float(levels.max())
+    pad = max((high - low) * 0.05, high * 0.005)
+    shade = wb.add_chart({"type": "column"})
+    shade.add_series({"name": "short gamma", "categories": ref("time_label"), "values": ref("short_gamma"),
+                      "fill": {"color": "#F4CCCC"}, "border": {"none": True}, "gap": 0})
+    lines = wb.add_chart({"type": "line"})
+    lines.add_series({"name": "spot", "categories": ref("time_label"), "values": ref("spot"),
+                      "line": {"color": "#1F4E79", "width": 1.75}, "y2_axis": True,
+                      "marker": {"type": "circle", "size": 3, "fill": {"color": "#1F4E79"}}})
+    lines.add_series({"name": "gamma flip", "categories": ref("time_label"), "values": ref("flip"),
+                      "line": {"color": "#C00000", "width": 1.25, "dash_type": "dash"}, "y2_axis": True,
+                      "marker": {"type": "diamond", "size": 4, "fill": {"color": "#C00000"}}})
+    shade.combine(lines)
+    shade.set_title({"name": f"{name}: spot and gamma flip (shaded: short gamma)"})
+    shade.set_x_axis({"num_font": {"rotation": -45}, "label_position": "low"})
+    shade.set_y_axis({"min": 0, "max": 1, "visible": False, "major_gridlines": {"visible": False}})
+    lines.set_y2_axis({"name": "spot units", "min": _round_down(low - pad), "max": _round_up(high + pad)})
+    shade.show_blanks_as("gap")
+    shade.set_size({"width": 900, "height": 360})
+    return shade
+
+
 def _chart_pair(wb, table: pd.DataFrame, first: int, last: int, name: str):
     """(spot and flip over short-gamma shading, total GEX bars) for History rows first..last."""
-    col = {c: table.columns.get_loc(c) for c in ("quote_time", "spot", "flip", "total_gex", "short_gamma")}
+    col = {c: table.columns.get_loc(c) for c in ("time_label", "spot", "flip", "total_gex", "short_gamma")}
 
     def ref(c):
         return ["History", first + 1, col[c], last + 1, col[c]]
 
-    shade = wb.add_chart({"type": "column"})
-    shade.add_series({"name": "short gamma", "categories": ref("quote_time"), "values": ref("short_gamma"),
-                      "fill": {"color": "#F4CCCC"}, "border": {"none": True}, "gap": 0, "y2_axis": True})
-    lines = wb.add_chart({"type": "line"})
-    lines.add_series({"name": "spot", "categories": ref("quote_time"), "values": ref("spot"),
-                      "line": {"color": "#1F4E79", "width": 1.75}})
-    lines.add_series({"name": "gamma flip", "categories": ref("quote_time"), "values": ref("flip"),
-                      "line": {"color": "#C00000", "width": 1.25, "dash_type": "dash"}})
-    lines.combine(shade)
-    lines.set_title({"name": f"{name}: spot and gamma flip (shaded: short gamma)"})
-    lines.set_x_axis({"date_axis": False, "num_format": _DATE_FORMAT, "num_font": {"rotation": -45}})
-    lines.set_y_axis({"name": "spot units", "major_gridlines": {"visible": False}})
-    shade.set_y2_axis({"min": 0, "max": 1, "visible": False})
-    lines.show_blanks_as("gap")
-    lines.set_size({"width": 900, "height": 360})
+    rows = table.iloc[first:last + 1]
     bars = wb.add_chart({"type": "column"})
-    bars.add_series({"name": "total GEX", "categories": ref("quote_time"), "values": ref("total_gex"),
+    bars.add_series({"name": "total GEX", "categories": ref("time_label"), "values": ref("total_gex"),
                      "fill": {"color": "#2E75B6"}, "invert_if_negative": False, "gap": 50})
     bars.set_title({"name": f"{name}: total dealer GEX"})
-    bars.set_x_axis({"date_axis": False, "num_format": _DATE_FORMAT, "num_font": {"rotation": -45}})
-    bars.set_y_axis({"name": "$ per 1% move", "num_format": "#,##0,,,\"bn\""})
+    bars.set_x_axis({"num_font": {"rotation": -45}, "label_position": "low"})
+    bars.set_y_axis({"name": "$ per 1% move", "num_format": _money_format(rows["total_gex"])})
     bars.set_legend({"none": True})
     bars.set_size({"width": 900, "height": 300})
-    return lines, bars
+    return _spot_chart(wb, ref, rows, name), bars
 
 
 def _charts_sheet(wb, table: pd.DataFrame, formats) -> None:

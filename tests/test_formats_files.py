@@ -309,3 +309,14 @@ def test_thinkorswim_with_open_interest_added(reference):
         return sorted(k[:1] + k[2:] for k in contracts(c))
 
     assert without_settlement(chain) == without_settlement(reference)
+
+
+def test_an_xlgex_report_is_named_as_such(tmp_path):
+    from xlgex.report import write_report
+
+    path = tmp_path / "report.xlsx"
+    write_report(CBOE_CSV, path)
+    with pytest.raises(
+        XlgexError, match=r"'report.xlsx' is an xlgex report, which holds results, not contracts"
+    ):
+        read_chain(path)

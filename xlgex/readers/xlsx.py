@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import XlgexError
 from .values import one_line
 
@@ -26,6 +28,7 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
         raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {one_line(exc)}") from None
     try:
         names = book.sheetnames
+        _refuse_report(book, path)
         if sheet not in (None, ""):
             name = _pick(names, sheet)
             return [list(r) for r in book[name].iter_rows(values_only=True)], name, names
@@ -38,6 +41,19 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
         return first
     finally:
         book.close()
+
+
+def _refuse_report(book, path) -> None:
+    """xlgex's own report holds results (GEX by strike, ...), not contracts: say so, and name
+    the chain it was made from (the first cell of its Summary sheet)."""
+    if "Summary" not in book.sheetnames or "By strike" not in book.sheetnames:
+        return
+    head = [r[0] for r in book["Summary"].iter_rows(max_row=3, max_col=1, values_only=True)]
+    if any(isinstance(c, str) and "computed by xlgex" in c for c in head):
+        source = f": read the chain it was made from, {head[0]}" if isinstance(head[0], str) else ""
+        raise XlgexError(
+            f"xlgex: '{Path(str(path)).name}' is an xlgex report, which holds results, not contracts{source}"
+        )
 
 
 def _pick(names: list, sheet) -> str:

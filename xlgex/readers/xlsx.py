@@ -44,16 +44,13 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
 
 
 def _refuse_report(book, path) -> None:
-    """xlgex's own report holds results (GEX by strike, ...), not contracts: say so, and name
-    the chain it was made from (the first cell of its Summary sheet)."""
+    """xlgex's own report holds results (GEX by strike, ...), not contracts: say so."""
     if "Summary" not in book.sheetnames or "By strike" not in book.sheetnames:
         return
     head = [r[0] for r in book["Summary"].iter_rows(max_row=3, max_col=1, values_only=True)]
     if any(isinstance(c, str) and "computed by xlgex" in c for c in head):
-        source = f": read the chain it was made from, {head[0]}" if isinstance(head[0], str) else ""
-        raise XlgexError(
-            f"xlgex: '{Path(str(path)).name}' is an xlgex report, which holds results, not contracts{source}"
-        )
+        raise XlgexError(f"xlgex: '{Path(str(path)).name}' is an xlgex report, which holds results, "
+                         "not contracts: read the chain file it was made from")  # fmt: skip
 
 
 def _pick(names: list, sheet) -> str:

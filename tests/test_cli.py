@@ -252,3 +252,14 @@ def test_python_dash_m():
     done = subprocess.run([sys.executable, "-m", "xlgex", "--version"], capture_output=True,
                           text=True, check=True)  # fmt: skip
     assert done.stdout.startswith("xlgex ")
+
+
+def test_ctrl_c_is_one_line_and_status_130(capsys, monkeypatch):
+    import xlgex.cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xlgex.cli, "_demo", interrupted)
+    code, _, err = _run(capsys, "demo")
+    assert code == 130 and err.strip() == "xlgex: interrupted"

@@ -387,6 +387,9 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into `head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:  # Ctrl+C: files being written were left as they were
+        print("\nxlgex: interrupted", file=sys.stderr)
+        return 130
     except XlgexError as err:
         sys.stdout.flush()
         print(as_flags(str(err).splitlines()[0] if str(err) else "xlgex: error"), file=sys.stderr)

@@ -42,7 +42,7 @@ TILE_LEVELS = 8
 TILE_CONTRACTS = 4096
 """Sticky-strike tiles: 8 levels x 4096 contracts = 256 KB, small enough to stay in cache."""
 SMOOTH_NODES = (9, 17, 33, 65)
-"""Chebyshev points tried for smooth contracts, fewest first; nested (each set lies in the next)."""
+"""Chebyshev points tried for smooth contracts, fewest first; each set lies in the next."""
 SMOOTH_RTOL = 1e-9
 """Proven interpolation error per contract, relative to its peak term."""
 SIGN_RTOL = 1e-12
@@ -360,8 +360,8 @@ class WindowedNet:
         bound = SIGN_RTOL * magnitude[in_window].sum()
         used = [k for k in range(len(SMOOTH_NODES)) if np.any(kind == k)]
         self.nodes = self.values = self.weights = None
-        if used:  # one interpolant: the classes' points are nested in the finest one's
-            fine = SMOOTH_NODES[max(used)]
+        if used:  # one interpolant, at points that contain every used class's points
+            fine = min(p for p in SMOOTH_NODES if all((p - 1) % (SMOOTH_NODES[k] - 1) == 0 for k in used))
             self.nodes = center + half * np.cos(np.pi * np.arange(fine) / (fine - 1))
             self.weights = _chebyshev_weights(fine)
             self.values = np.zeros(fine)
@@ -561,9 +561,10 @@ def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int 
     ``func(points) -> values`` is called once per iteration with the trial points of every
     open bracket. The bracket ends' values ``f_lo``, ``f_hi`` (nonzero, opposite signs) are
     taken as given, never recomputed. Each iteration places a regula falsi estimate (Illinois
-    variant: an end kept twice has its value halved; the first estimate is ``guess`` when given)
-    and evaluates the two points ``0.45 * xtol`` either side of it, so a good estimate closes
-    its bracket at once.
+    variant: an end kept twice has its value halved; the first estimate is ``guess`` when given,
+    later ones the secant through the last two points when it falls inside the bracket) and
+    evaluates the two points ``0.45 * xtol`` either side of it, so a good estimate closes its
+    bracket at once.
     Returns the linear interpolation inside each final bracket (width <= ``xtol``), or the
     point where ``func`` is exactly zero.
     """
@@ -600,6 +601,11 @@ def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int 
         fa[open_] = np.where(left, np.where(halve_a, 0.5 * fao, fao), new_ta)
         fb[open_] = np.where(right, np.where(halve_b, 0.5 * fbo, fbo), new_tb)
         a[open_], b[open_], ta[open_], tb[open_], kept[open_] = new_a, new_b, new_ta, new_tb, keep
+        with np.errstate(divide="ignore", invalid="ignore"):  # next: the secant of p1 and p2
+            local = p1 - f1 * (p2 - p1) / (f2 - f1)
+        first = np.full(a.size, np.nan)
+        first[open_] = local
+        first = np.where((first > a) & (first < b), first, (a * fb - b * fa) / (fb - fa))
     todo = np.isnan(roots)
     roots[todo] = b[todo] - (b[todo] - a[todo]) * tb[todo] / (tb[todo] - ta[todo])
     return roots

@@ -320,3 +320,14 @@ def test_an_xlgex_report_is_named_as_such(tmp_path):
         XlgexError, match=r"'report.xlsx' is an xlgex report, which holds results, not contracts"
     ):
         read_chain(path)
+
+
+def test_tab_separated_with_comma_thousands(tmp_path):
+    """More commas than tabs on a line, but only the tabs split every line alike."""
+    lines = ["Expiration\tType\tStrike\tOpen Interest\tIV"]
+    lines += [f"2023-03-17\tC\t{3900 + 5 * i:,}\t{1_234_567 + i:,}\t0.2" for i in range(5)]
+    path = tmp_path / "chain.txt"
+    path.write_text("\n".join(lines) + "\n")
+    chain = read_chain(path, spot=3900.0, asof=QUOTED)
+    assert chain.strike.tolist() == [3900.0, 3905.0, 3910.0, 3915.0, 3920.0]
+    assert chain.open_interest.tolist() == [1_234_567.0 + i for i in range(5)]

@@ -47,13 +47,15 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
+    """The delimiter that splits most lines into one and the same number of fields (> 1)."""
     lines = [line for line in text[:_SAMPLE_CHARS].splitlines()[:_SAMPLE_LINES] if line.strip()]
 
-    def spread(delim: str) -> tuple:
-        widths = sorted(len(r) for r in csv.reader(lines, delimiter=delim))
-        return widths[len(widths) // 2] if widths else 0, widths[-1] if widths else 0
+    def score(delim: str) -> tuple:
+        widths = Counter(len(r) for r in csv.reader(lines, delimiter=delim) if len(r) > 1)
+        width, lines_of_width = widths.most_common(1)[0] if widths else (0, 0)
+        return lines_of_width, width
 
-    return max(_DELIMITERS, key=spread)  # ties keep the comma
+    return max(_DELIMITERS, key=score)  # ties keep the comma
 
 
 def _decimal_comma(rows) -> bool:

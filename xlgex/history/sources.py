@@ -220,8 +220,9 @@ def _frames(path: Path):
         for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK_ROWS):
             yield batch.to_pandas()
         return
-    yield from pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
-                           encoding="utf-8-sig")  # fmt: skip
+    with pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
+                     encoding="utf-8-sig") as chunks:  # fmt: skip
+        yield from chunks
 
 
 def _labels(frame, columns: dict):

@@ -251,6 +251,13 @@ def test_history_is_callable_from_the_package():
     assert callable(xlgex.history) and callable(module)
 
 
+def test_command_fails_when_no_snapshot_gives_a_row(tmp_path, capsys):
+    assert main(["history", str(tmp_path / "nowhere"), "-o", str(tmp_path / "h.csv"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"skipped {tmp_path / 'nowhere'}: xlgex: {tmp_path / 'nowhere'}: no such file" in err
+    assert "no snapshot gave a row" in err
+
+
 def test_missing_source_is_listed(tmp_path):
     df = xlgex.history([tmp_path / "nothing_here.csv", str(tmp_path / "*.csv")], workers=1)
     assert len(df) == 0

@@ -59,8 +59,9 @@ def run(args) -> int:
         print(f"skipped {skip['source']}{part}: {skip['message']}", file=sys.stderr)
     print(f"{counts['snapshots']} snapshots from {counts['files']} files ({counts['computed']} computed, "
           f"{counts['from_cache']} from the cache, {counts['skipped']} skipped)")  # fmt: skip
-    from .study import move_study
-
-    print(move_study(df, horizon=args.horizon).verdict)
+    print(df.attrs["study"]["verdict"])
     print(f"history written: {out}")
+    if counts["snapshots"] == 0:
+        print("xlgex: no snapshot gave a row (see the skipped sources above)", file=sys.stderr)
+        return 1
     return 0

@@ -135,9 +135,10 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     sh.text("A15", "Spot used (from the regime details)")
     sh.formula("B15", f"={spot_cell}", spot_used, f("output", "#,##0.00"))
 
-    sh.text("A37", "Assumptions and diagnostics: =GEX_INFO", "section")
+    info_top = 23 + len(details) + 1  # below the regime details, however many rows
+    sh.text(f"A{info_top}", "Assumptions and diagnostics: =GEX_INFO", "section")
     info_margin = _margin(info)
-    sh.mirror("A38", live, "G6", info, [f("label"), f("plain", "General")],
+    sh.mirror(f"A{info_top + 1}", live, "G6", info, [f("label"), f("plain", "General")],
               margin=info_margin, cell_fmts=info_fmts, stale=stale)  # fmt: skip
 
     # Long tables to the right of the charts.
@@ -234,7 +235,7 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     sh.ws.set_column("W:Z", 13)
     sh.ws.set_column("AA:AA", 2)
     sh.ws.set_column("AB:AE", 13)
-    sh.ws.print_area(f"A1:Z{max(38 + len(info) + info_margin, mirror_end, 5 + len(profile))}")
+    sh.ws.print_area(f"A1:Z{max(info_top + 1 + len(info) + info_margin, mirror_end, 5 + len(profile))}")
     sh.banner("A4", gex_keys)
     live.ws.hide()
     sh.ws.activate()

@@ -459,7 +459,7 @@ BANNER_STALE = ("xlgex functions not running here, and inputs changed since the 
 class _State:
     """The hidden ``State`` sheet: is xlgex running, and which inputs changed since saving.
 
-    * ``running`` (B3) is 1 while the xlgex functions run: ``=IF(ISERROR(HEDGE_TRADE(0,0)
+    * ``running`` (B3) is 1 while the xlgex functions run: ``=IF(ISERROR(HEDGE_TRADE(1,0)
       +0*NOW()+0*SUM(flags)),0,1)``. ``NOW()`` makes the cell volatile, so it is evaluated
       when the file opens and after every edit; where the functions are missing it is 0.
       Only the banners read it: LibreOffice recalculates everything downstream of a volatile
@@ -468,7 +468,7 @@ class _State:
       1 once the input differs (``=IF(input&""=saved&"",0,1)``, so a blank and a 0 differ);
       a chain range is watched through its sum and count.
     * ``stale(keys)``: 1 when a watched input among ``keys`` changed and xlgex is not running
-      (``=IF(SUM(flags)=0,0,IF(ISERROR(HEDGE_TRADE(0,0)),1,0))``, reading only those flags,
+      (``=IF(SUM(flags)=0,0,IF(ISERROR(HEDGE_TRADE(1,0)),1,0))``, reading only those flags,
       so an edit elsewhere recalculates nothing that depends on it); mirrors of spills and
       the plain formulas fed by them show blank then, and :meth:`_Sheet.banner` says so.
       While xlgex runs, every number is live and none is stale.
@@ -483,7 +483,7 @@ class _State:
                "Nothing to change here: the banners and the blank-when-stale cells read it.")
         sh.text("A3", "xlgex running (1) or not (0)")
         flags = f"B{self.FIRST}:B{self.LAST}"
-        sh.formula("B3", f"=IF(ISERROR(HEDGE_TRADE(0,0)+0*NOW()+0*SUM({flags})),0,1)", 1.0,
+        sh.formula("B3", f"=IF(ISERROR(HEDGE_TRADE(1,0)+0*NOW()+0*SUM({flags})),0,1)", 1.0,
                    book.fmt("calc", "0"))  # fmt: skip
         self.running = "State!$B$3"
         sh.header_row(f"A{self.FIRST - 1}", ["input", "changed (1)", "saved value", "saved count"])
@@ -530,7 +530,7 @@ class _State:
             row = self.LAST + 2 + len(self._stale)
             self.sheet.text(f"A{row}", "stale: " + ", ".join(keys))
             flags = ",".join(self.flags[k].replace("State!", "") for k in keys)
-            self.sheet.formula(f"B{row}", f"=IF(SUM({flags})=0,0,IF(ISERROR(HEDGE_TRADE(0,0)),"
+            self.sheet.formula(f"B{row}", f"=IF(SUM({flags})=0,0,IF(ISERROR(HEDGE_TRADE(1,0)),"
                                "1,0))", 0.0)  # fmt: skip
             self._stale[keys] = f"State!$B${row}"
         return self._stale[keys]

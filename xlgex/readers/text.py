@@ -86,6 +86,7 @@ def read_rows(raw: bytes) -> tuple[list, list, list]:
     """Rows of a delimited text file (lists of str), the line number where each starts, and
     notes on what was sniffed."""
     text, encoding = decode(raw)
+    text = text.replace("\x00", "")  # a zero byte is damage; Python 3.10's csv refuses it
     delim = _delimiter(text)
     rows, numbers = _split(text, delim)
     notes = []

@@ -201,6 +201,9 @@ def test_json_records_of_a_long_table(tmp_path):
     assert contracts(read_chain(path)) == contracts(read_chain(FIXTURES / "long_chain.csv"))
     path.write_text(json.dumps(frame.to_dict(orient="list")))
     assert contracts(read_chain(path)) == contracts(read_chain(FIXTURES / "long_chain.csv"))
+    for orient in ("split", "table", "columns"):
+        path.write_text(frame.to_json(orient=orient))
+        assert contracts(read_chain(path)) == contracts(read_chain(FIXTURES / "long_chain.csv")), orient
 
 
 # -- a download cut short ----------------------------------------------------------------------

@@ -217,6 +217,13 @@ def _json_lines(content: str):
 def _records(obj) -> pd.DataFrame:
     """A JSON table saved by pandas or a script: a list of row objects or columns of values."""
     frame = None
+    if isinstance(obj, dict) and isinstance(obj.get("data"), list):  # pandas' "split"/"table"
+        columns = obj.get("columns")
+        obj = (
+            [dict(zip(columns, r, strict=False)) for r in obj["data"]]
+            if isinstance(columns, list)
+            else obj["data"]
+        )
     try:
         if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
             frame = pd.DataFrame(obj)

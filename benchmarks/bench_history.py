@@ -7,13 +7,14 @@ Run from the repository root with the test extra installed (``pip install ".[tes
 
 What it measures: a synthetic series (:func:`xlgex.sample.sample_snapshots`, one CSV file per
 snapshot) run end to end through :func:`xlgex.history` with an empty cache (read, total GEX,
-flip, walls, regime, cache write, assembly), on local worker processes for each ``--workers``
-count and on a 2-worker ``dask.distributed.LocalCluster`` (one thread per worker, processes)
-started here; then a rerun from the cache. Each run reports wall seconds, snapshots/s and
-snapshots/s per worker, with the load average (on a shared machine wall time understates
-the rate). Start-up (process pool, cluster) is inside the timing, as a user sees it. The
-single-process time per snapshot (read, total, flip, walls, regime), its CPU time (the
-per-core rate even on a busy machine) and its parts are printed first.
+flip, walls, skew and term structure, regime, cache write, assembly), on local worker
+processes for each ``--workers`` count, once on one worker without skew and term structure
+(``vol_views=False``: read, total, flip, walls), on a 2-worker ``dask.distributed.LocalCluster``
+(one thread per worker, processes) started here, and again from the cache. Each run reports
+wall seconds, snapshots/s and snapshots/s per worker with the load average (on a shared
+machine wall time understates the rate). Start-up (process pool, cluster) is inside the
+timing, as a user sees it. The single-process time per snapshot, its CPU time (the per-core
+rate even on a busy machine) and its parts are printed first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from xlgex.gex import gex_walls, total_gex
 from xlgex.history.task import analyse
 from xlgex.readers import read_chain
 from xlgex.sample import sample_snapshots
+from xlgex.views import vol_summary
 
 
 def _series(folder: Path, n: int, contracts: int) -> list[Path]:
@@ -58,7 +60,7 @@ def _parts(paths) -> None:
         analyse({"source": str(path), "path": str(path), "part": "", "underlying": "SPX"}, {})
     whole, cpu = (time.perf_counter() - start) / len(paths), (time.process_time() - cpu) / len(paths)
     steps = {"read_chain": read_chain, "total_gex": total_gex, "gamma_flip": gamma_flip,
-             "gex_walls": gex_walls}  # fmt: skip
+             "gex_walls": gex_walls, "vol_summary (skew, term)": vol_summary}  # fmt: skip
     timings = dict.fromkeys(steps, 0.0)
     for path in paths:
         chain = path
@@ -91,6 +93,8 @@ def main(argv=None) -> None:
             cache = tmp / f"cache_local_{workers}"
             _timed(f"local processes, {workers} worker(s)", n, workers,
                    lambda c=cache, w=workers: xlgex.history([tmp / "data"], cache_dir=c, workers=w))
+        _timed("local, 1 worker, --no-vol-views", n, 1,
+               lambda: xlgex.history([tmp / "data"], cache_dir=tmp / "lean", workers=1, vol_views=False))
         _timed("rerun from the cache", n, 1, lambda: xlgex.history([tmp / "data"], cache_dir=cache))
         if not args.no_cluster:
             from dask.distributed import LocalCluster

@@ -139,6 +139,15 @@ def test_resume_computes_only_what_the_cache_lacks(series, tmp_path):
     pd.testing.assert_frame_equal(again, df)
 
 
+def test_without_vol_views_the_figures_are_the_same(series):
+    folder, _, df = series
+    lean = xlgex.history([folder / "data"], workers=2, vol_views=False)
+    assert lean["skew_vol_pts"].isna().all() and lean["term_structure"].isna().all()
+    pd.testing.assert_frame_equal(lean[["total_gex", "flip", "call_wall", "regime"]],
+                                  df[["total_gex", "flip", "call_wall", "regime"]])  # fmt: skip
+    assert lean.attrs["settings"]["skew_and_term_structure"] == "not computed"
+
+
 def test_edited_file_or_other_settings_are_recomputed(series, tmp_path):
     folder, _, df = series
     again = xlgex.history([folder / "data" / "snap_00.csv"], cache_dir=folder / "cache", workers=1,

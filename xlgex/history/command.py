@@ -34,6 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--expiries", metavar="WHICH", help="which expiries, e.g. 0dte or ex0dte (default: all)")
     p.add_argument("--iv-unit", default="auto", choices=["auto", "decimal", "percent"],
                    help="unit of the IV column; auto (default) judges each snapshot by its median IV")
+    p.add_argument("--no-vol-views", action="store_true",
+                   help="skip skew and term structure (faster; the regime label then has no stress or "
+                        "steep-skew modifier)")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=run)
 
@@ -48,7 +51,8 @@ def run(args) -> int:
         df = history(args.sources, out, force=args.force, cache_dir=cache, cluster=args.cluster,
                      workers=args.workers, progress=not args.no_progress, horizon=args.horizon,
                      convention=args.convention, gamma_source=args.gamma_source,
-                     expiries=args.expiries, iv_unit=args.iv_unit)  # fmt: skip
+                     expiries=args.expiries, iv_unit=args.iv_unit,
+                     vol_views=not args.no_vol_views)  # fmt: skip
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished snapshots are kept in {cache}; run the same command "
               "again to continue", file=sys.stderr)  # fmt: skip

@@ -150,7 +150,7 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
     settings, **kwargs
         A :class:`~xlgex.history.task.HistorySettings`, or its fields as keywords
         (convention, gamma_source, unit, rate, div_yield, expiries, iv_unit, multiplier,
-        n_levels, range_pct, near_flip_pct).
+        n_levels, range_pct, near_flip_pct, vol_views).
 
     Returns
     -------

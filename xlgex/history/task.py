@@ -54,6 +54,10 @@ class HistorySettings:
         Flip grid: ``n_levels`` spots over spot +-``range_pct`` %.
     near_flip_pct : float
         Spot within this many % of the flip is labelled "near flip".
+    vol_views : bool
+        Skew and term structure from each chain, as :func:`~xlgex.regime.classify_regime` takes
+        them (its stress and steep-skew modifiers); a good part of the time per snapshot.
+        False leaves both blank and the regime label without those modifiers.
     """
 
     convention: str | None = None
@@ -67,6 +71,7 @@ class HistorySettings:
     n_levels: int = DEFAULT_LEVELS
     range_pct: float = DEFAULT_RANGE_PCT
     near_flip_pct: float = NEAR_FLIP_PCT
+    vol_views: bool = True
 
     def gex(self):
         return gex_settings(convention=self.convention, gamma_source=self.gamma_source,
@@ -83,6 +88,7 @@ class HistorySettings:
             "multiplier": self.multiplier or "from file, else 100",
             "flip_grid": f"{self.n_levels} levels over spot +-{self.range_pct:g}%",
             "near_flip_pct": self.near_flip_pct,
+            "skew_and_term_structure": "from each chain" if self.vol_views else "not computed",
             "asof_rule": "each snapshot's own quote time (from its file)",
         }  # fmt: skip
 
@@ -135,7 +141,7 @@ def _row(chain, s: HistorySettings) -> dict:
     total = total_gex(chain, settings=gs)
     flip = _flip(chain, gs, s)
     walls = gex_walls(chain, settings=gs)
-    skew, term = _vol_views(chain, gs)
+    skew, term = _vol_views(chain, gs) if s.vol_views else (None, None)
     regime = classify_regime(spot=chain.spot, net_gex=float(total), flip=float(flip), skew=skew,
                              term_structure=term, near_flip_pct=s.near_flip_pct)  # fmt: skip
     dropped = chain.diagnostics.dropped

@@ -334,3 +334,19 @@ def test_tab_separated_with_comma_thousands(tmp_path):
     chain = read_chain(path, spot=3900.0, asof=QUOTED)
     assert chain.strike.tolist() == [3900.0, 3905.0, 3910.0, 3915.0, 3920.0]
     assert chain.open_interest.tolist() == [1_234_567.0 + i for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["17/03/2023", "03/04/2023"], ["2023-03-17", "2023-04-03"]),  # 17 cannot be a month
+        (["03/17/2023", "04/03/2023"], ["2023-03-17", "2023-04-03"]),  # US, month first
+        (["04/03/2023", "05/03/2023"], ["2023-04-03", "2023-05-03"]),  # nothing says day first
+        (["17.03.2023", "2023-04-03"], ["2023-03-17", "2023-04-03"]),
+    ],
+)
+def test_slashed_dates_are_day_first_only_when_the_column_says_so(cells, expected):
+    rows = [["Expiration", "Type", "Strike", "Open Interest", "IV"]]
+    rows += [[c, "C", 3900.0 + i, 1.0, 0.2] for i, c in enumerate(cells)]
+    chain = read_chain(rows, spot=3900.0, asof=dt.datetime(2023, 3, 1))
+    assert chain.expiry.astype(str).tolist() == expected

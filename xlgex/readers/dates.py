@@ -25,10 +25,31 @@ _EASTERN = {
 
 
 def _dates(col, label, where: _Where) -> tuple[np.ndarray, np.ndarray]:
+    """Dates of a column. Slashed dates are month first (US) unless the column itself shows
+    day first (a first number above 12, as in ``17/03/2023``, and none in second place)."""
     if isinstance(col, np.ndarray) and col.dtype.kind == "M":
         days = col.astype("datetime64[D]")
         return days, np.isnat(days)
-    return _per_value(col, label, where, _parse_date, "datetime64[D]", np.datetime64("NaT", "D"))
+    parse = _parse_date_day_first if _day_first(col) else _parse_date
+    return _per_value(col, label, where, parse, "datetime64[D]", np.datetime64("NaT", "D"))
+
+
+def _day_first(col) -> bool:
+    firsts, seconds = set(), set()
+    for v in set(v for v in col if isinstance(v, str)):
+        if m := _US_DATE.match(v.strip()):
+            firsts.add(int(m[1]))
+            seconds.add(int(m[2]))
+    return bool(firsts) and max(firsts) > 12 and max(seconds) <= 12
+
+
+def _parse_date_day_first(v) -> dt.date:
+    if isinstance(v, str) and (m := _US_DATE.fullmatch(v.strip())):
+        try:
+            return dt.date(_year(m[3]), int(m[2]), int(m[1]))
+        except ValueError:
+            raise _CellError("bad_date", value=_show(v)) from None
+    return _parse_date(v)
 
 
 # -- dates and times ---------------------------------------------------------------------------

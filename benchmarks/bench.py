@@ -10,7 +10,7 @@ Run from the repository root, with the test extra installed (``pip install ".[te
 What it measures (chains from :func:`xlgex.sample.sample_chain`, read with ``read_chain``):
 
 * core operations at each size: ``greeks`` (the full dict), ``gex_by_strike``,
-  ``gex_profile`` at 200 and 400 levels, ``gamma_flip`` (default 161-level grid + Brent);
+  ``gex_profile`` at 200 and 400 levels, ``gamma_flip`` (default 161-level grid);
 * two baselines: a row-wise ``scipy.stats.norm.pdf`` inside ``df.apply``, looped over 60
   levels, as public GEX scripts do it (5,000 contracts only), and "the limit", a plain
   fused numpy expression for gamma over levels x contracts, blocked to about 1M cells;
@@ -22,8 +22,8 @@ What it measures (chains from :func:`xlgex.sample.sample_chain`, read with ``rea
 
 Times are medians of repeated ``time.perf_counter`` runs after one warm-up run (not
 counted). The cache-miss UDF time clears ``xlgex.cells._CHAINS`` before every run. Nothing
-here changes xlgex; the flip instrumentation wraps ``xlgex.flip._ProfileInputs.parts`` for
-one untimed call and puts it back. To benchmark another copy of xlgex, put it first on
+here changes xlgex. The flip against the profile, its references and the cold start are in
+``flip_bench.py``. To benchmark another copy of xlgex, put it first on
 ``PYTHONPATH`` (the header line shows which one ran).
 """
 
@@ -91,7 +91,7 @@ from xlgex.conventions import ONE_PCT  # noqa: E402
 from xlgex.core.greeks import greeks  # noqa: E402
 from xlgex.core.profile import BAND_SIGMAS  # noqa: E402
 from xlgex.flip import default_levels, gamma_flip, gex_profile  # noqa: E402
-from xlgex.gex import dealer_contracts, gex_by_strike, gex_settings  # noqa: E402
+from xlgex.gex import dealer_contracts, gex_by_strike  # noqa: E402
 from xlgex.readers import read_chain  # noqa: E402
 from xlgex.sample import sample_chain  # noqa: E402
 
@@ -263,24 +263,6 @@ def cells_in_band(chain, levels) -> int:
     first = np.searchsorted(log_levels, (-BAND_SIGMAS - c) / b, side="left")
     last = np.searchsorted(log_levels, (BAND_SIGMAS - c) / b, side="right")
     return int(np.clip(last - first, 0, None).sum())
-
-
-def count_profile_evaluations(func):
-    """Run ``func()`` once with ``_ProfileInputs.parts`` wrapped: levels per evaluation."""
-    cls = xlgex.flip._ProfileInputs
-    original = cls.parts
-    calls = []
-
-    def counting(self, levels):
-        calls.append(int(np.size(levels)))
-        return original(self, levels)
-
-    cls.parts = counting
-    try:
-        func()
-    finally:
-        cls.parts = original
-    return calls
 
 
 def live_contracts(chain) -> int:
@@ -616,58 +598,6 @@ def run_scaling(sizes, results) -> None:
     print("  as it grows, and most added far-wing rows have zero open interest.")
 
 
-def run_flip_model(sizes, results, chains) -> None:
-    rows = []
-    for n in sizes:
-        chain, r = chains[n], results[n]
-        calls = count_profile_evaluations(lambda chain=chain: gamma_flip(chain))
-        grid_levels = sum(c for c in calls if c > 1)
-        brent = sum(1 for c in calls if c == 1)
-        grid = default_levels(chain.spot, xlgex.flip.DEFAULT_LEVELS)
-        band_grid = cells_in_band(chain, grid)
-        # Per-cell cost from the 400-level profile; per Brent step: one level of the kernel,
-        # whose set-up touches every live contract.
-        per_cell = r["gex_profile_400"].median / r["band_400"]
-        inputs = xlgex.flip._ProfileInputs(chain, gex_settings())  # what Brent evaluates
-        one = measure(lambda inputs=inputs, spot=chain.spot: inputs.net(spot), repeat=7, min_seconds=0.05)
-        predicted = per_cell * band_grid + brent * one.median
-        rows.append(
-            [
-                f"{len(chain):,}",
-                len(grid),
-                grid_levels,
-                f"{band_grid / len(grid):,.0f}",
-                f"{band_grid / 1e6:.2f}M",
-                brent,
-                f"{r['live']:,}",
-                ms(one.median),
-                ms(predicted),
-                ms(r["gamma_flip"].median),
-            ]
-        )
-    print_table(
-        [
-            "contracts",
-            "grid pts",
-            "levels priced",
-            "in band/pt",
-            "grid cells",
-            "Brent evals",
-            "cells/eval",
-            "ms/eval",
-            "model ms",
-            "measured ms",
-        ],
-        rows,
-        "Flip cost: grid points x contracts in band + Brent evaluations x contracts",
-    )
-    print(
-        "  model = (time per in-band cell of gex_profile(400)) x grid cells + Brent evaluations"
-        " x (one-level time);\n  levels priced: grid levels the flip evaluated, besides the"
-        " Brent steps (one level each)"
-    )
-
-
 def run_targets(results) -> list:
     r = results.get(TARGET_CONTRACTS)
     udf = results.get("udf", {})
@@ -741,7 +671,6 @@ def main(args) -> int:
     run_reference(args.quick, repeat, min_seconds, results, chains)
     run_udf(repeat, min_seconds, results, args.quick)
     run_scaling(sizes, results)
-    run_flip_model(sizes, results, chains)
     run_targets(results)
     print(
         f"\n  process max RSS {max_rss_mb():,.0f} MB (after core ops "

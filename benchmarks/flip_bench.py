@@ -24,8 +24,9 @@ process, printed as ratios:
 * ``scan``: whether the flip's crossings are those of a 16,001-level scan of the dense
   reference (each within one scan step plus xtol), and how many.
 
-Then the cold start: ``import xlgex.udfs`` plus the first ``GEX_FLIP`` on a 30,000-row range
-through ``tests/xlharness.py`` (xlwings' Windows call path), in a fresh subprocess (<= 1 s).
+Then the cold start: ``import xlgex.udfs`` plus the first ``GEX_FLIP`` on a 30,000-row range in a
+fresh subprocess (<= 1 s), called directly and through ``tests/xlharness.py`` (xlwings' Windows
+call path, with the harness's Python stand-in for pywin32's COM transfer).
 """
 
 from __future__ import annotations
@@ -148,25 +149,35 @@ def measure_chain(name, chain, repeat, scan) -> dict:
 COLD = """
 import pickle, sys, time
 excel_range = pickle.load(open(sys.argv[1], "rb"))
-start = time.perf_counter()
 sys.path.insert(0, sys.argv[2])
-from tests.xlharness import UDFHarness
-with UDFHarness("xlgex.udfs") as h:
+start = time.perf_counter()
+if sys.argv[3] == "direct":
+    import xlgex.udfs
     loaded = time.perf_counter()
-    value = h.call("GEX_FLIP", excel_range)
+    value = xlgex.udfs.GEX_FLIP(excel_range)
+else:
+    from tests.xlharness import UDFHarness
+    with UDFHarness("xlgex.udfs") as h:
+        loaded = time.perf_counter()
+        value = h.call("GEX_FLIP", excel_range)
 done = time.perf_counter()
 print(done - start, loaded - start, repr(value))
 """
 
 
-def cold_start(n_rows=30_000) -> tuple[float, float, object]:
-    """Seconds for import + first GEX_FLIP on an ``n_rows`` range, in a fresh interpreter."""
+def cold_start(how: str, n_rows=30_000) -> tuple[float, float, str]:
+    """Seconds for import + first GEX_FLIP on an ``n_rows`` range, in a fresh interpreter.
+
+    ``how="direct"``: the worksheet function called with the range as Python receives it;
+    ``"harness"``: through ``tests/xlharness.py`` (adds xlwings' call path and the harness's
+    Python stand-in for the COM transfer that pywin32 does in C).
+    """
     from tests.xlharness import table
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "range.pickle"
         path.write_bytes(pickle.dumps(table(sample_chain(n_rows))))
-        out = subprocess.run([sys.executable, "-c", COLD, str(path), str(REPO)], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", COLD, str(path), str(REPO), how], capture_output=True,
                              text=True, check=True, cwd=folder).stdout.split(maxsplit=2)  # fmt: skip
     return float(out[0]), float(out[1]), out[2].strip()
 
@@ -193,9 +204,11 @@ def main(argv=None) -> int:
     print("  ".join(k.ljust(widths[k]) for k in keys))
     for r in rows:
         print("  ".join(_fmt(r[k]).ljust(widths[k]) for k in keys), flush=True)
-    total, loaded, value = cold_start()
-    print(f"\ncold start: import xlgex.udfs + first GEX_FLIP on 30,000 rows = {total:.2f} s "
-          f"(import {loaded:.2f} s); GEX_FLIP = {value}")  # fmt: skip
+    print()
+    for how in ("direct", "harness"):
+        total, loaded, value = cold_start(how)
+        print(f"cold start ({how}): import + first GEX_FLIP on 30,000 rows = {total:.2f} s "
+              f"(import {loaded:.2f} s); GEX_FLIP = {value}")  # fmt: skip
     worst = {k: max(r[k] for r in rows) for k in ("flip ms", "moneyness/strike")}
     print(f"worst flip ms {worst['flip ms']:.1f} (target 30); worst moneyness/strike "
           f"{worst['moneyness/strike']:.2f} (target 2); min profile/dense "

@@ -367,3 +367,19 @@ def test_sticky_moneyness_matches_a_per_level_reference():
                     ref_gamma(level, chain.strike[i], chain.t_years[i], vol))
         expected.append(total)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+
+
+def test_overflow_is_a_message_and_odd_grids_are_answers():
+    from xlgex.errors import OverflowXlgexError
+
+    huge = toy_chain([(100.0, "C", NEXT_WEEK, 1e308, 0.2), (95.0, "P", NEXT_WEEK, 1e308, 0.2)])
+    for call in (lambda: gamma_flip(huge), lambda: gex_profile(huge),
+                 lambda: gamma_flip(huge, vol_rule="sticky_moneyness")):  # fmt: skip
+        with pytest.raises(OverflowXlgexError, match="^xlgex: overflow"):
+            call()
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 10, 0.2), (95.0, "P", NEXT_WEEK, 10, 0.2)])
+    expected = gamma_flip(chain, n_levels=2001)
+    for levels in ([90.0, 110.0], [90.0, 90.0, 110.0, 110.0]):
+        assert gamma_flip(chain, levels=levels) == pytest.approx(expected, abs=0.02)
+    for levels in ([100.0], [100.0, 100.0, 100.0], [1e-300, 1e300]):
+        assert math.isnan(gamma_flip(chain, levels=levels))

@@ -32,7 +32,7 @@ from .core.profile import (
     strict_sign_changes,
 )
 from .errors import NothingPricedError, error
-from .gex import GexSettings, _resolve, coverage, dealer_contracts, gex_by_strike
+from .gex import GexSettings, _check_finite, _no_overflow, _resolve, coverage, dealer_contracts, gex_by_strike
 from .results import Figure
 
 __all__ = ["gex_profile", "gamma_flip", "default_levels", "VOL_RULES", "FLIP_METHODS", "MAX_LEVELS"]
@@ -157,6 +157,7 @@ def _grid(spot: float, s: GexSettings, levels, n_levels, range_pct) -> np.ndarra
     return default_levels(spot, n_levels, range_pct)
 
 
+@_no_overflow
 def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
                 range_pct: float = DEFAULT_RANGE_PCT, vol_rule: str = "sticky_strike",
                 vol_shift: float = 0.0, roll_hours: float = 0.0, roll_days: float = 0.0,
@@ -188,6 +189,7 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
     grid = _grid(inputs.chain.spot, s, levels, n_levels, range_pct)
     parts = inputs.parts(grid)
+    _check_finite(parts, "the profile", chain)
     df = pd.DataFrame(np.column_stack([grid, parts, parts.sum(axis=1)]),
                       columns=["spot", "call_gex", "put_gex", "net_gex"])  # fmt: skip
     df.attrs.update(inputs.info)
@@ -219,7 +221,7 @@ def _profile_crossings(inputs: _ProfileInputs, grid: np.ndarray, xtol: float):
 
 def _linear_roots(x, y, lo, hi) -> np.ndarray:
     x0, x1, y0, y1 = x[lo], x[hi], y[lo], y[hi]
-    return x1 - (x1 - x0) * y1 / (y1 - y0)
+    return x1 - (x1 - x0) * (y1 / (y1 - y0))
 
 
 def _no_flip_reason(y, lo, hi, what="net GEX") -> str:
@@ -251,6 +253,7 @@ def _cumulative(chain: Chain, s: GexSettings, window, roll_hours, roll_days):
     return y[shown], roots[inside], lo[inside], y, dict(by_strike.attrs)
 
 
+@_no_overflow
 def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
                n_levels: int = DEFAULT_LEVELS, range_pct: float = DEFAULT_RANGE_PCT,
                xtol: float = 0.01, vol_rule: str = "sticky_strike", vol_shift: float = 0.0,

@@ -324,7 +324,7 @@ def _error_bounds(points: int, sigmas) -> np.ndarray:
     rho = np.geomspace(1.0005, 200.0, 1000)[:, None]
     log_bound = (np.log(4.0) + np.asarray(sigmas, dtype=float) ** 2 * (rho - 1.0 / rho) ** 2 / 8.0
                  - (points - 1) * np.log(rho) - np.log(rho - 1.0))  # fmt: skip
-    return np.exp(log_bound.min(axis=0))
+    return np.exp(np.minimum(log_bound.min(axis=0), 700.0))  # no overflow: >= 1 means useless
 
 
 @functools.lru_cache(maxsize=32)
@@ -537,19 +537,19 @@ def inverse_cubic_guess(x, y, lo, hi) -> np.ndarray:
     secant of the bracket; always inside the bracket.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    secant = x[hi] - (x[hi] - x[lo]) * y[hi] / (y[hi] - y[lo])
+    secant = x[hi] - (x[hi] - x[lo]) * (y[hi] / (y[hi] - y[lo]))
     idx = np.stack([np.maximum(lo - 1, 0), lo, hi, np.minimum(hi + 1, x.size - 1)])
     xs, ys = x[idx], y[idx]
     steps = np.diff(ys, axis=0)
     ok = (np.all(steps > 0, axis=0) | np.all(steps < 0, axis=0)) & (idx[0] < idx[1]) & (idx[2] < idx[3])
     guess = np.zeros_like(secant)
-    for i in range(4):  # Lagrange form of x(y) at y = 0
-        term = xs[i].copy()
-        for j in range(4):
-            if j != i:
-                with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # bad nodes: secant
+        for i in range(4):  # Lagrange form of x(y) at y = 0
+            term = xs[i].copy()
+            for j in range(4):
+                if j != i:
                     term *= (0.0 - ys[j]) / (ys[i] - ys[j])
-        guess += term
+            guess += term
     inside = ok & np.isfinite(guess) & (guess > x[lo]) & (guess < x[hi])
     return np.where(inside, guess, secant)
 
@@ -580,7 +580,7 @@ def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int 
         if open_.size == 0:
             break
         ao, bo, fao, fbo = a[open_], b[open_], fa[open_], fb[open_]
-        c = (ao * fbo - bo * fao) / (fbo - fao) if first is None else first[open_]
+        c = bo - (bo - ao) * (fbo / (fbo - fao)) if first is None else first[open_]
         c, first = np.clip(c, ao, bo), None
         p1 = np.maximum(c - step, 0.5 * (ao + c))
         p2 = np.minimum(c + step, 0.5 * (c + bo))
@@ -602,10 +602,10 @@ def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int 
         fb[open_] = np.where(right, np.where(halve_b, 0.5 * fbo, fbo), new_tb)
         a[open_], b[open_], ta[open_], tb[open_], kept[open_] = new_a, new_b, new_ta, new_tb, keep
         with np.errstate(divide="ignore", invalid="ignore"):  # next: the secant of p1 and p2
-            local = p1 - f1 * (p2 - p1) / (f2 - f1)
+            local = p1 - (p2 - p1) * (f1 / (f2 - f1))
         first = np.full(a.size, np.nan)
         first[open_] = local
-        first = np.where((first > a) & (first < b), first, (a * fb - b * fa) / (fb - fa))
+        first = np.where((first > a) & (first < b), first, b - (b - a) * (fb / (fb - fa)))
     todo = np.isnan(roots)
-    roots[todo] = b[todo] - (b[todo] - a[todo]) * tb[todo] / (tb[todo] - ta[todo])
+    roots[todo] = b[todo] - (b[todo] - a[todo]) * (tb[todo] / (tb[todo] - ta[todo]))
     return roots

@@ -560,52 +560,43 @@ def refine_brackets(func, lo, hi, f_lo, f_hi, xtol: float = 0.01, max_iter: int 
 
     ``func(points) -> values`` is called once per iteration with the trial points of every
     open bracket. The bracket ends' values ``f_lo``, ``f_hi`` (nonzero, opposite signs) are
-    taken as given, never recomputed. Each iteration places a regula falsi estimate (Illinois
-    variant: an end kept twice has its value halved; the first estimate is ``guess`` when given,
-    later ones the secant through the last two points when it falls inside the bracket) and
-    evaluates the two points ``0.45 * xtol`` either side of it, so a good estimate closes its
-    bracket at once.
+    taken as given, never recomputed. Each iteration takes an estimate (``guess`` first, the
+    secant of the bracket when there is none; then the secant through the last two trial
+    points when it falls inside the bracket, else the bracket's midpoint) and evaluates the two
+    points ``0.45 * xtol`` either side of it: a good estimate closes its bracket at once, and
+    a bracket at least halves otherwise.
     Returns the linear interpolation inside each final bracket (width <= ``xtol``), or the
     point where ``func`` is exactly zero.
     """
     a, b = np.array(lo, dtype=float), np.array(hi, dtype=float)
     fa, fb = np.array(f_lo, dtype=float), np.array(f_hi, dtype=float)
-    ta, tb = fa.copy(), fb.copy()  # true values at the ends, for the final interpolation
-    kept = np.zeros(a.size, dtype=int)  # -1: lo end kept last time, +1: hi end, 0: neither
     roots = np.full(a.size, np.nan)
-    step = 0.45 * xtol
-    first = None if guess is None else np.array(guess, dtype=float)
+    estimate = _secant(a, b, fa, fb) if guess is None else np.array(guess, dtype=float)
     for _ in range(max_iter):
         open_ = np.flatnonzero(np.isnan(roots) & (b - a > xtol))
         if open_.size == 0:
             break
-        ao, bo, fao, fbo = a[open_], b[open_], fa[open_], fb[open_]
-        c = bo - (bo - ao) * (fbo / (fbo - fao)) if first is None else first[open_]
-        c, first = np.clip(c, ao, bo), None
-        p1 = np.maximum(c - step, 0.5 * (ao + c))
-        p2 = np.minimum(c + step, 0.5 * (c + bo))
+        c = np.clip(estimate[open_], a[open_], b[open_])
+        p1 = np.maximum(c - 0.45 * xtol, 0.5 * (a[open_] + c))
+        p2 = np.minimum(c + 0.45 * xtol, 0.5 * (c + b[open_]))
         f = np.asarray(func(np.concatenate([p1, p2])), dtype=float)
         f1, f2 = f[:open_.size], f[open_.size:]
-        zero = np.where(f1 == 0.0, p1, np.where(f2 == 0.0, p2, np.nan))
-        roots[open_] = zero
-        left = np.sign(f1) != np.sign(ta[open_])  # root in [a, p1]
-        middle = ~left & (np.sign(f2) != np.sign(f1))  # root in [p1, p2]
-        right = ~left & ~middle  # root in [p2, b]
-        new_a = np.where(left, ao, np.where(middle, p1, p2))
-        new_b = np.where(left, p1, np.where(middle, p2, bo))
-        new_ta = np.where(left, ta[open_], np.where(middle, f1, f2))
-        new_tb = np.where(left, f1, np.where(middle, f2, tb[open_]))
-        keep = np.where(left, -1, np.where(right, 1, 0))
-        halve_a = left & (kept[open_] == -1)
-        halve_b = right & (kept[open_] == 1)
-        fa[open_] = np.where(left, np.where(halve_a, 0.5 * fao, fao), new_ta)
-        fb[open_] = np.where(right, np.where(halve_b, 0.5 * fbo, fbo), new_tb)
-        a[open_], b[open_], ta[open_], tb[open_], kept[open_] = new_a, new_b, new_ta, new_tb, keep
-        with np.errstate(divide="ignore", invalid="ignore"):  # next: the secant of p1 and p2
-            local = p1 - (p2 - p1) * (f1 / (f2 - f1))
-        first = np.full(a.size, np.nan)
-        first[open_] = local
-        first = np.where((first > a) & (first < b), first, b - (b - a) * (fb / (fb - fa)))
+        roots[open_] = np.where(f1 == 0.0, p1, np.where(f2 == 0.0, p2, np.nan))
+        left = np.sign(f1) != np.sign(fa[open_])  # the root is in [a, p1]
+        middle = ~left & (np.sign(f2) != np.sign(f1))  # in [p1, p2]
+        a[open_], fa[open_] = np.where(left, a[open_], np.where(middle, p1, p2)), \
+            np.where(left, fa[open_], np.where(middle, f1, f2))
+        b[open_], fb[open_] = np.where(left, p1, np.where(middle, p2, b[open_])), \
+            np.where(left, f1, np.where(middle, f2, fb[open_]))
+        local = _secant(p1, p2, f1, f2)
+        inside = (local > a[open_]) & (local < b[open_])
+        estimate[open_] = np.where(inside, local, 0.5 * (a[open_] + b[open_]))
     todo = np.isnan(roots)
-    roots[todo] = b[todo] - (b[todo] - a[todo]) * (tb[todo] / (tb[todo] - ta[todo]))
+    roots[todo] = _secant(a[todo], b[todo], fa[todo], fb[todo])
     return roots
+
+
+def _secant(x0, x1, y0, y1) -> np.ndarray:
+    """Where the line through ``(x0, y0)`` and ``(x1, y1)`` crosses zero (NaN if flat)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x1 - (x1 - x0) * (y1 / (y1 - y0))

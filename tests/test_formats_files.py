@@ -158,6 +158,21 @@ def test_thinkorswim_without_open_interest_says_what_to_add():
     assert "thinkorswim export: add 'Open Int'" in text and "\n" not in text
 
 
+def test_zip_files_that_are_no_workbook(tmp_path):
+    import zipfile
+
+    path = tmp_path / "chain.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(XlgexError, match=r"looks like an OpenDocument spreadsheet \(.ods; save it as .xlsx"):
+        read_chain(path)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("chain.csv", CBOE_CSV.read_text())
+    with pytest.raises(XlgexError, match=r"looks like a zip archive \(unpack it first\)"):
+        read_chain(path)
+
+
 @pytest.mark.parametrize(
     ("content", "looks"),
     [

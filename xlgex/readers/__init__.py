@@ -22,8 +22,10 @@ of that format; each format's quirks stay in its own module:
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -157,14 +159,31 @@ def _load_file(path, sheet):
 
 
 _MAGIC = (
-    (b"PK\x03\x04", "xlsx"), (b"PAR1", "parquet"),
+    (b"PAR1", "parquet"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook (save it as .xlsx or CSV)"),
     (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive (unpack it first)"),
 )  # fmt: skip
 
 
+def _zip_kind(raw: bytes) -> str:
+    """``"xlsx"`` for an Excel workbook; otherwise what the zip file holds."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return "xlsx"  # a damaged workbook: openpyxl says what is wrong with it
+    if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    if b"opendocument.spreadsheet" in mimetype:
+        return "an OpenDocument spreadsheet (.ods; save it as .xlsx or CSV)"
+    return "a zip archive (unpack it first)"
+
+
 def sniff(raw: bytes) -> str:
     """``"xlsx"``, ``"parquet"``, ``"json"`` or ``"text"``; otherwise what the bytes look like."""
+    if raw.startswith(b"PK\x03\x04"):
+        return _zip_kind(raw)
     for magic, kind in _MAGIC:
         if raw.startswith(magic):
             return kind

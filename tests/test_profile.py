@@ -137,3 +137,11 @@ def test_inverse_cubic_guess_is_exact_for_a_cubic_inverse_and_stays_in_its_brack
     wiggly = np.array([1.0, -1.0, 2.0, -3.0, 1.0])  # not monotone: the secant, inside
     guess = inverse_cubic_guess(np.arange(5.0), wiggly, np.array([1]), np.array([2]))
     assert 1.0 < guess[0] < 2.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(points=st.sampled_from([9, 17, 33, 65]), sigmas=st.floats(0.0, 40.0))
+def test_tabulated_error_bounds_never_undercut_the_bound(points, sigmas):
+    from xlgex.core.profile import _error_table
+
+    assert _error_table(points, np.array([sigmas]))[0] >= chebyshev_error_bound(points, sigmas)

@@ -417,8 +417,10 @@ def _error_row(points: int) -> np.ndarray:
 
 def _error_table(points: int, sigmas) -> np.ndarray:
     """:func:`chebyshev_error_bound` per entry, read at the next tabulated width up (a bound)."""
-    at = np.minimum(np.searchsorted(_TABLE_SIGMAS, sigmas, side="left"), _TABLE_SIGMAS.size - 1)
-    return _error_row(points)[at]
+    sigmas = np.asarray(sigmas, dtype=float)
+    step = _TABLE_SIGMAS[1] - _TABLE_SIGMAS[0]
+    at = np.minimum(np.ceil(sigmas / step * (1 + 1e-12)), _TABLE_SIGMAS.size - 1).astype(int)
+    return np.where(sigmas <= _TABLE_SIGMAS[-1], _error_row(points)[at], np.inf)
 
 
 def _smooth_classes(grid: StickyStrikeGrid, lo: float, hi: float, levels_hint: int, rtol: float):

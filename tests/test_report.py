@@ -82,15 +82,36 @@ def test_cli_report_refuses_then_forces(tmp_path, capsys):
     assert main(["report", str(SAMPLE_PATH), "-o", str(path), "--force"]) == 0
 
 
-def test_by_strike_equals_the_api(report, chain):
+def test_by_strike_equals_the_api_within_the_charted_window(report, chain):
+    """The table lists the strikes the chart shows (within ±CHART_RANGE_PCT of spot)."""
+    from xlgex.report import CHART_RANGE_PCT
+
     expected = gex_by_strike(chain)
-    rows = _rows(report["By strike"], 6, 6)
-    assert len(rows) == len(expected)
+    expected = expected[abs(expected["strike"] / chain.spot - 1.0) * 100 <= CHART_RANGE_PCT]
+    ws = report["By strike"]
+    rows = _rows(ws, 6, 4)
+    assert 10 < len(rows) == len(expected) < len(gex_by_strike(chain))
     for row, exp in zip(rows, expected.itertuples(index=False), strict=True):
-        strike, call, put, net, pos, neg = row
-        assert (strike, call, put, net) == pytest.approx(
-            (exp.strike, exp.call_gex, exp.put_gex, exp.net_gex), rel=1e-12)
-        assert (pos, neg) == pytest.approx((max(exp.net_gex, 0.0), min(exp.net_gex, 0.0)))
+        assert row == pytest.approx((exp.strike, exp.call_gex, exp.put_gex, exp.net_gex),
+                                    rel=1e-12)  # fmt: skip
+    helpers = _rows(ws, 6, 9)
+    for _, _, _, net, _, pos, neg, *_ in helpers:
+        assert (pos, neg) == (max(net, 0.0), min(net, 0.0))
+    helper_cols = ws.column_dimensions["F"]  # F:I, chart helpers, not for reading
+    assert helper_cols.hidden and (helper_cols.min, helper_cols.max) == (6, 9)
+    # One spot marker, at the strike nearest spot.
+    spot_rows = [r for r in helpers if r[7] is not None]
+    assert len(spot_rows) == 1
+    assert abs(spot_rows[0][0] - chain.spot) == min(abs(r[0] - chain.spot) for r in helpers)
+
+
+def test_title_is_the_file_name_and_no_tiny_negative_shows_a_sign(chain, tmp_path):
+    path = write_report(chain, tmp_path / "t.xlsx", title="/data/downloads/spx_quotedata.csv")
+    book = openpyxl.load_workbook(path)
+    assert book["Summary"]["A1"].value == "spx_quotedata.csv"
+    fmt = book["By strike"]["D6"].number_format
+    # Sections picked by condition: a value that rounds to $0.0m has no minus sign.
+    assert fmt.startswith("[>=50000]") and fmt.endswith(';$0.0,,"m"')
 
 
 def test_by_expiry_equals_the_api(report, chain):

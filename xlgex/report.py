@@ -24,7 +24,6 @@ from .workbooks.kit import (
     DATETIME,
     FLIP_COLOUR,
     MONEY,
-    MONEY_BN,
     MONEY_BN2,
     PROFILE_COLOUR,
     SPOT_COLOUR,
@@ -65,7 +64,8 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
     convention : str, default ``"calls_long_puts_short"``
         Dealer sign convention, see :data:`xlgex.conventions.CONVENTIONS`.
     title : str
-        Shown at the top of the Summary sheet (e.g. the chain's file name).
+        Shown at the top of the Summary sheet: the chain's file name (of a path, the name
+        alone is shown).
     force : bool, default False
         Replace ``path`` if it exists.
     settings : GexSettings, optional
@@ -94,6 +94,7 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
 
         chain = read_chain(chain)
     s = settings or gex_settings(convention=convention)
+    title = Path(title).name if title else ""
     data = {
         "total": total_gex(chain, settings=s),
         "by_strike": gex_by_strike(chain, settings=s),
@@ -107,7 +108,7 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
                  created=dt.datetime.now().replace(microsecond=0),
                  comments="Written by `xlgex report`: values only, no formulas.")  # fmt: skip
     _summary(book, chain, s, data, title)
-    _by_strike(book, chain, data["by_strike"])
+    _by_strike(book, chain, data["by_strike"], data["flip"])
     _by_expiry(book, data["by_expiry"])
     _profile(book, chain, data["profile"], data["flip"])
     _info(book, chain, s, data)
@@ -160,7 +161,7 @@ def _summary(book, chain, s, data, title) -> None:
     sh.text(f"A{row + 1}", "Sheets: By strike, By expiry, Profile (net GEX if spot moved, "
             "with the flip), Info (every assumption and diagnostic).", "note")  # fmt: skip
     sh.ws.set_column("A:A", 34)
-    sh.ws.set_column("B:B", 26)
+    sh.ws.set_column("B:B", 40)  # the regime's label in full
     sh.ws.set_column("C:C", 70)
     sh.ws.activate()
 
@@ -175,39 +176,67 @@ def _table(sh, top: int, header, rows, fmts) -> tuple[int, int]:
     return top + 1, top + len(rows)
 
 
-def _by_strike(book, chain, by_strike) -> None:
+def _by_strike(book, chain, by_strike, flip) -> None:
+    """Net GEX by strike within ±CHART_RANGE_PCT of spot: the table and the chart show the
+    same strikes; the spot and flip markers sit at their nearest strikes."""
     sh, f = book.sheet("By strike"), book.fmt
     sh.top("Dealer GEX by strike", "Nothing to change: $ of underlying traded per 1% move, "
            "shown in $ millions (values only).")  # fmt: skip
-    net = by_strike["net_gex"].to_numpy(dtype=float)
-    rows = [
-        (float(k), float(c), float(p), float(n), max(float(n), 0.0), min(float(n), 0.0))
-        for k, c, p, n in by_strike[["strike", "call_gex", "put_gex", "net_gex"]].itertuples(
-            index=False, name=None)
-    ]  # fmt: skip
-    money = f("plain", MONEY)
-    first, last = _table(sh, 5, ["strike", "call GEX", "put GEX", "net GEX",
-                                 "chart: net > 0", "chart: net < 0"],
-                         rows, [f("plain", "#,##0.##"), money, money, money, money, money])
-    sh.text("A4", f"{len(rows)} strikes; total net GEX {net.sum() / 1e9:,.2f}bn", "note")
     strikes = by_strike["strike"].to_numpy(dtype=float)
+    net = by_strike["net_gex"].to_numpy(dtype=float)
     near = np.flatnonzero(np.abs(strikes / chain.spot - 1.0) * 100 <= CHART_RANGE_PCT)
-    if near.size:
-        lo, hi = first + int(near[0]), first + int(near[-1])
-        chart = _gex_bars(book.wb, f"='By strike'!$A${lo}:$A${hi}",
-                          f"='By strike'!$E${lo}:$E${hi}", f"='By strike'!$F${lo}:$F${hi}", 30)
-        chart.set_title({"name": f"Net dealer GEX by strike, within ±{CHART_RANGE_PCT:g}% of "
-                         f"spot {chain.spot:,.2f}", "name_font": {"size": 12}})
-        chart.set_x_axis({"name": "strike", "num_format": "#,##0", "label_position": "low",
-                          "num_font": {"rotation": -45}})  # fmt: skip
-        chart.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                          "line": {"color": "#E0E0E0"}}})  # fmt: skip
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 900, "height": 420})
-        sh.ws.insert_chart("H5", chart)
+    shown = by_strike.iloc[near]
+    rows = [(float(k), float(c), float(p), float(n)) for k, c, p, n in
+            shown[["strike", "call_gex", "put_gex", "net_gex"]].itertuples(index=False, name=None)]
+    money = f("plain", MONEY)
+    first, last = _table(sh, 5, ["strike", "call GEX", "put GEX", "net GEX"], rows,
+                         [f("plain", "General"), money, money, money])  # fmt: skip
+    sh.text("A4", f"{len(rows)} of {len(strikes)} strikes, those within ±{CHART_RANGE_PCT:g}% "
+            f"of spot {chain.spot:,.2f}; net GEX of all strikes ${net.sum() / 1e9:,.2f}bn",
+            "note")  # fmt: skip
+    if not rows:
+        return
+    # Chart helpers in hidden columns F:I: the bars' two colours and the two markers.
+    flip_x = _number(flip)
+    nearest = {name: int(np.argmin(np.abs(np.array([r[0] for r in rows]) - x)))
+               for name, x in (("spot", chain.spot), ("flip", flip_x)) if x is not None}
+    sh.header_row("F5", ["net > 0", "net < 0", "spot", "flip"])
+    for i, (_, _, _, n) in enumerate(rows):
+        sh.put(f"F{first + i}", max(n, 0.0), money)
+        sh.put(f"G{first + i}", min(n, 0.0), money)
+        for col, name in (("H", "spot"), ("I", "flip")):
+            if nearest.get(name) == i:
+                sh.put(f"{col}{first + i}", 0.0, money)
+    ref = "'By strike'!${}${}:${}${}".format
+    chart = _gex_bars(book.wb, "=" + ref("A", first, "A", last), "=" + ref("F", first, "F", last),
+                      "=" + ref("G", first, "G", last), 30)  # fmt: skip
+    marks = book.wb.add_chart({"type": "line"})
+    for col, name, colour, shape in (("H", f"spot {chain.spot:,.2f}", SPOT_COLOUR, "triangle"),
+                                     ("I", "gamma flip" if flip_x is None else
+                                      f"gamma flip {flip_x:,.2f}", FLIP_COLOUR, "diamond")):
+        marks.add_series({
+            "name": name, "categories": "=" + ref("A", first, "A", last),
+            "values": "=" + ref(col, first, col, last), "line": {"none": True},
+            "marker": {"type": shape, "size": 11, "fill": {"color": colour},
+                       "border": {"color": colour}},
+        })  # fmt: skip
+    chart.combine(marks)
+    chart.show_hidden_data()
+    chart.set_title({"name": f"Net dealer GEX by strike, within ±{CHART_RANGE_PCT:g}% of "
+                     f"spot {chain.spot:,.2f}; markers at spot and flip (nearest strike)",
+                     "name_font": {"size": 12}})  # fmt: skip
+    chart.set_x_axis({"name": "strike", "num_format": "#,##0", "label_position": "low",
+                      "num_font": {"rotation": -45}})  # fmt: skip
+    chart.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True,
+                      "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 900, "height": 420})
+    sh.ws.insert_chart("F5", chart)
     sh.ws.set_column("A:A", 12)
-    sh.ws.set_column("B:F", 15)
+    sh.ws.set_column("B:D", 15)
+    sh.ws.set_column("F:I", 12, None, {"hidden": True})
     sh.ws.freeze_panes(5, 0)
+    sh.ws.print_area(f"A1:T{max(last, 30)}")
 
 
 def _by_expiry(book, by_expiry) -> None:
@@ -236,8 +265,8 @@ def _by_expiry(book, by_expiry) -> None:
         chart.set_title({"name": f"Net dealer GEX by expiry (first {hi - first + 1})",
                          "name_font": {"size": 12}})  # fmt: skip
         chart.set_x_axis({"num_format": "yyyy-mm-dd", "label_position": "low",
-                          "num_font": {"rotation": -45}, "date_axis": False})  # fmt: skip
-        chart.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
+                          "num_font": {"rotation": -45}, "text_axis": True})  # fmt: skip
+        chart.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True,
                           "line": {"color": "#E0E0E0"}}})  # fmt: skip
         chart.set_legend({"none": True})
         chart.set_size({"width": 900, "height": 380})
@@ -252,10 +281,10 @@ def _profile(book, chain, profile, flip) -> None:
     sh, f = book.sheet("Profile"), book.fmt
     sh.top("Net dealer GEX if spot moved (every contract re-priced at each level)",
            "Nothing to change: $ of underlying traded per 1% move at each hypothetical spot, "
-           "shown in $ millions (values only).")  # fmt: skip
+           "shown in $ billions, as on the chart (values only).")  # fmt: skip
     rows = [tuple(float(v) for v in r) for r in profile[["spot", "call_gex", "put_gex",
                                                           "net_gex"]].itertuples(index=False)]
-    money = f("plain", MONEY)
+    money = f("plain", MONEY_BN2)
     first, last = _table(sh, 5, ["spot", "call GEX", "put GEX", "net GEX"], rows,
                          [f("plain", "#,##0.00"), money, money, money])  # fmt: skip
     net = [r[3] for r in rows]
@@ -315,7 +344,7 @@ def _info(book, chain, s, data) -> None:
         elif label.startswith("0DTE share"):
             fmt = f("plain", "0.0%")
         else:
-            fmt = f("plain", "#,##0.####")
+            fmt = f("plain", "General")
         sh.put(f"B{r}", value, fmt)
     sh.ws.set_column("A:A", 36)
     sh.ws.set_column("B:B", 100)

@@ -40,10 +40,11 @@ LONG_COLOUR, SHORT_COLOUR, PROFILE_COLOUR, FLIP_COLOUR, SPOT_COLOUR = (
     "#2E8B57", "#C0392B", "#1F4E79", "#E67E22", "#7F7F7F",
 )  # fmt: skip
 
-MONEY = '$#,##0.0,,"m";-$#,##0.0,,"m";$0.0"m"'
-"""$ amounts shown in millions: 13,303.1m."""
-MONEY_BN = '$#,##0.0,,,"bn";-$#,##0.0,,,"bn";$0"bn"'
-MONEY_BN2 = '$#,##0.00,,,"bn";-$#,##0.00,,,"bn";$0.00"bn"'
+MONEY = '[>=50000]$#,##0.0,,"m";[<=-50000]-$#,##0.0,,"m";$0.0,,"m"'
+"""$ amounts shown in millions: 13,303.1m. Amounts that round to zero show "$0.0m", never
+"-$0.0m" (the conditions pick the section; the third shows the magnitude)."""
+MONEY_BN = '[>=50000000]$#,##0.0,,,"bn";[<=-50000000]-$#,##0.0,,,"bn";$0.0,,,"bn"'
+MONEY_BN2 = '[>=5000000]$#,##0.00,,,"bn";[<=-5000000]-$#,##0.00,,,"bn";$0.00,,,"bn"'
 DATETIME = "yyyy-mm-dd hh:mm"
 BOOL_NUMBER = '"TRUE";"TRUE";"FALSE"'
 """A 1/0 shown as TRUE/FALSE (a TRUE/FALSE result read as a number)."""

@@ -87,35 +87,37 @@ class _ProfileInputs:
         else:
             t = base.t_years
             keep = base.has_iv
-        self.chain = base if keep.all() else base.take(keep)
         if not keep.any():
             raise NothingPricedError(coverage(chain, dataclasses.replace(s, gamma_source="model")))
+        picked = slice(None) if keep.all() else np.flatnonzero(keep)  # arrays, not a sub-chain
+        self.spot, self.count = base.spot, int(keep.sum())
+        self.strike, self.is_call = base.strike[picked], base.is_call[picked]
+        self.expiry = base.expiry[picked]
         self.rows_excluded_no_iv = int((~base.has_iv).sum())
-        self.t_years = t[keep]
-        self.vol = self.chain.iv + float(vol_shift or 0.0)
+        self.t_years = t[picked]
+        self.vol = base.iv[picked] + float(vol_shift or 0.0)
         self.rate = 0.0 if classic else s.rate
         self.div_yield = 0.0 if classic else s.div_yield
-        dealer = dealer_contracts(self.chain, s.convention) * self.chain.multiplier
+        dealer = (dealer_contracts(base, s.convention) * base.multiplier)[picked]
         if s.unit == "usd_per_1pct":
             dealer = dealer * ONE_PCT
         self.dealer = dealer
         """Net weight per contract: dealer contracts x multiplier (x 0.01 for $ per 1%)."""
         self.vol_at, self._grid = None, None
         if vol_rule == "sticky_moneyness":
-            self.vol_at = sticky_moneyness_vols(self.chain.spot, self.chain.strike, self.vol,
-                                                self.chain.expiry)  # fmt: skip
+            self.vol_at = sticky_moneyness_vols(self.spot, self.strike, self.vol, self.expiry)
         self.info = s.info() | {
             "vol_rule": vol_rule, "vol_shift": float(vol_shift or 0.0),
             "roll_hours": float(roll_hours or 0.0) + 24.0 * float(roll_days or 0.0),
-            "asof": self.chain.asof.isoformat(timespec="minutes"), "spot": self.chain.spot,
-            "contracts_priced": len(self.chain),
+            "asof": base.asof.isoformat(timespec="minutes"), "spot": self.spot,
+            "contracts_priced": self.count,
             "rows_excluded_no_iv": self.rows_excluded_no_iv,
         }  # fmt: skip
 
     @property
     def weights(self) -> np.ndarray:
         """(n, 2): the call column and the put column of the net weights."""
-        calls = self.chain.is_call
+        calls = self.is_call
         return np.column_stack([np.where(calls, self.dealer, 0.0), np.where(calls, 0.0, self.dealer)])
 
     @property
@@ -125,7 +127,7 @@ class _ProfileInputs:
     def prepared(self) -> StickyStrikeGrid | None:
         """The sticky-strike contracts, prepared once (None for sticky moneyness)."""
         if self._grid is None and self.vol_at is None:  # reused by every Brent step
-            self._grid = StickyStrikeGrid(self.chain.strike, self.t_years, self.vol,
+            self._grid = StickyStrikeGrid(self.strike, self.t_years, self.vol,
                                           self.weights, self.rate, self.div_yield)  # fmt: skip
         return self._grid
 
@@ -133,14 +135,14 @@ class _ProfileInputs:
         """(len(levels), 2) array of call and put GEX at each level."""
         if self.vol_at is None:
             return self.prepared()(levels, self.power)
-        return profile_kernel(levels, self.chain.strike, self.t_years, self.vol, self.weights,
+        return profile_kernel(levels, self.strike, self.t_years, self.vol, self.weights,
                               self.rate, self.div_yield, self.power, vol_at=self.vol_at)  # fmt: skip
 
     def net(self, levels) -> np.ndarray:
         """Net GEX at each of ``levels`` (one weight column: cheaper than :meth:`parts`)."""
         if self.vol_at is None:
             return self.prepared()(levels, self.power, net=True)
-        return profile_kernel(levels, self.chain.strike, self.t_years, self.vol, self.dealer,
+        return profile_kernel(levels, self.strike, self.t_years, self.vol, self.dealer,
                               self.rate, self.div_yield, self.power, vol_at=self.vol_at)  # fmt: skip
 
 
@@ -187,7 +189,7 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     """
     s = _resolve(settings, kwargs)
     inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
-    grid = _grid(inputs.chain.spot, s, levels, n_levels, range_pct)
+    grid = _grid(inputs.spot, s, levels, n_levels, range_pct)
     parts = inputs.parts(grid)
     _check_finite(parts, "the profile", chain)
     df = pd.DataFrame(np.column_stack([grid, parts, parts.sum(axis=1)]),
@@ -301,7 +303,7 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
         spot, (low, high), what, n_points = chain.spot, window, "cumulative GEX", len(sums)
     else:
         inputs = _ProfileInputs(chain, s, vol_rule, vol_shift, roll_hours, roll_days)
-        grid = _grid(inputs.chain.spot, s, levels, n_levels, range_pct)
+        grid = _grid(inputs.spot, s, levels, n_levels, range_pct)
         if s.preset == "classic":
             y = inputs.net(grid)
             lo, hi = strict_sign_changes(y)
@@ -309,7 +311,7 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
         else:
             y, roots, lo = _profile_crossings(inputs, grid, xtol)
         below = y[lo]
-        info, spot = inputs.info, inputs.chain.spot
+        info, spot = inputs.info, inputs.spot
         low, high, what, n_points = grid[0], grid[-1], "net GEX", len(grid)
     info.update(method=method, grid_low=float(low), grid_high=float(high), grid_points=int(n_points))
     if not len(roots):

@@ -11,7 +11,7 @@ import numpy as np
 from ..chain import to_new_york
 from ..conventions import NEW_YORK
 from ..errors import XlgexError, error
-from .values import _CellError, _excel_error, _per_value, _show, _Where
+from .values import _CellError, _excel_error, _per_value, _show, _Where, distinct
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # 1900 date system: serial 45000 = 2023-03-15
 _SERIAL_RANGE = (25569.0, 109574.0)  # 1970-01-01 .. 2199-12-31: plausible chain dates
@@ -36,7 +36,7 @@ def _dates(col, label, where: _Where) -> tuple[np.ndarray, np.ndarray]:
 
 def _day_first(col) -> bool:
     firsts, seconds = set(), set()
-    for v in set(v for v in col if isinstance(v, str)):
+    for v in (v for v in distinct(col) if isinstance(v, str)):
         if m := _US_DATE.match(v.strip()):
             firsts.add(int(m[1]))
             seconds.add(int(m[2]))

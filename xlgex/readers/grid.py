@@ -151,19 +151,20 @@ def _without_repeated_headers(rows, numbers, head: int):
     header = [_key(c) for c in rows[head]]
     j = next(k for k, h in enumerate(header) if h in _STRIKE_KEYS | _SYMBOL_KEYS)
     named = rows[head][j]  # a repeated header names the column the same way: cheap test first
-
-    def repeat(row) -> bool:
-        return (isinstance(row, (list, tuple)) and len(row) > j and row[j] == named
-                and [_key(c) for c in row] == header)  # fmt: skip
-
+    header_rows = [
+        i
+        for i, row in enumerate(rows)
+        if i > head and isinstance(row, (list, tuple)) and len(row) > j and row[j] == named
+    ]
     drop = set()
-    for i in range(head + 1, len(rows)):
-        if repeat(rows[i]):  # and the title lines above it (a second download's preamble)
-            drop.add(i)
-            k = i - 1
-            while k > head and k not in drop and (len(rows[k] or ()) <= j or _is_blank(rows[k][j])):
-                drop.add(k)
-                k -= 1
+    for i in header_rows:
+        if [_key(c) for c in rows[i]] != header:
+            continue
+        drop.add(i)  # and the title lines above it (a second download's preamble)
+        k = i - 1
+        while k > head and k not in drop and (len(rows[k] or ()) <= j or _is_blank(rows[k][j])):
+            drop.add(k)
+            k -= 1
     if not drop:
         return rows, numbers
     keep = [i for i in range(len(rows)) if i not in drop]

@@ -25,9 +25,14 @@ _DELIMITERS = (",", ";", "\t")
 _SAMPLE_LINES = 200
 _SAMPLE_CHARS = 200_000
 _PLACEHOLDERS = frozenset({"--", "<empty>"})
-_COMMA_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d*,\d{1,2}|\d*,\d{4,}|\d{4,},\d+|0,\d+)")
-_POINT_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d*\.\d{1,2}|\d*\.\d{4,}|\d{4,}\.\d+|0\.\d+)")
-_EUROPEAN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_EXPONENT = r"(?:[eE][+-]?\d+)?"  # 2,66e-21 as pandas writes it with decimal=","
+_COMMA_DECIMAL = re.compile(
+    r"[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d*,\d{1,2}|\d*,\d{4,}|\d{4,},\d+|0,\d+|\d+,\d+[eE][+-]?\d+)"
+)
+_POINT_DECIMAL = re.compile(
+    r"[+-]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d*\.\d{1,2}|\d*\.\d{4,}|\d{4,}\.\d+|0\.\d+|\d+\.\d+[eE][+-]?\d+)"
+)
+_EUROPEAN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?" + _EXPONENT)
 _DATE_TIME_TEXT = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}")  # 18.12.2026 stays a date
 
 

@@ -134,14 +134,20 @@ def _refuse_booleans(col, candidates: np.ndarray, label, where: _Where) -> None:
 _PERCENT = re.compile(r"\s*([+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?)\s*%\s*")  # "25.43%"
 
 
+def distinct(col: np.ndarray):
+    """The distinct cells of a column (all of them if some cell cannot be hashed)."""
+    try:
+        return set(col.tolist())
+    except TypeError:
+        return col.tolist()
+
+
 def percent_cells(col: np.ndarray) -> np.ndarray:
     """IV cells written with a percent sign (``"25.43%"``, thinkorswim) as decimals (0.2543);
     other cells unchanged."""
-    if col.dtype != object:
+    if col.dtype != object or not any(isinstance(v, str) and "%" in v for v in distinct(col)):
         return col
     marked = [i for i, v in enumerate(col) if isinstance(v, str) and v.rstrip().endswith("%")]
-    if not marked:
-        return col
     col = col.copy()
     for i in marked:
         if (m := _PERCENT.fullmatch(col[i])) and m[1] not in ("", "+", "-"):

@@ -365,3 +365,21 @@ def test_slashed_dates_are_day_first_only_when_the_column_says_so(cells, expecte
     rows += [[c, "C", 3900.0 + i, 1.0, 0.2] for i, c in enumerate(cells)]
     chain = read_chain(rows, spot=3900.0, asof=dt.datetime(2023, 3, 1))
     assert chain.expiry.astype(str).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"sep": ";", "decimal": ","},
+        {"sep": "\t", "encoding": "utf-16"},
+        {"sep": ",", "encoding": "utf-8-sig"},
+    ],
+)
+def test_frames_saved_by_pandas_read_like_the_frame(tmp_path, options):
+    frame = pd.read_csv(FIXTURES / "long_chain.csv").dropna(how="all")
+    frame["Gamma"] = frame["Gamma"] * 1e-20  # written as 6,1e-23 with a decimal comma
+    path = tmp_path / "chain.csv"
+    frame.to_csv(path, index=False, **options)
+    chain, direct = read_chain(path), read_chain(frame)
+    assert contracts(chain) == contracts(direct)
+    assert np.array_equal(chain.chain_gamma, direct.chain_gamma, equal_nan=True)

@@ -47,8 +47,8 @@ def chain_from_grid(grid: _Grid, *, spot, asof, unit: str, multiplier, iv_from_q
         diag.note(text)
     c, found_spot, found_asof = _read_contracts(grid, sides, multiplier, diag)
     bid, ask = c.pop("bid"), c.pop("ask")
+    c["iv"] = _without_placeholders(c["iv"], diag)  # in either unit, before judging the unit
     c["iv"] = _iv_in_decimals(c["iv"], unit, diag, grid.label(sides[0].cols.get("iv")))
-    c["iv"] = _without_placeholders(c["iv"], diag)
     if all("iv" not in side.cols for side in sides):
         diag.note("no IV column: IVs only from bid/ask quotes, or the Gamma column")
     if grid.preamble:

@@ -241,7 +241,8 @@ def _settings(args):
 def _read(path, args):
     from .readers import read_chain
 
-    return read_chain(Path(path), spot=args.spot, asof=args.asof, iv_unit=args.iv_unit)
+    return read_chain(Path(path), spot=args.spot, asof=args.asof, iv_unit=args.iv_unit,
+                      sheet=args.sheet, iv_from_quotes=not args.no_iv_from_quotes)  # fmt: skip
 
 
 def _write_report(chain, out: Path, title: str, s) -> None:
@@ -320,6 +321,10 @@ def _add_chain_args(p) -> None:
     p.add_argument("--iv-unit", default="auto", choices=["auto", "decimal", "percent"],
                    help="unit of the IV column: 0.18 (decimal) or 18 (percent); auto "
                         "(default) infers it from the median IV")  # fmt: skip
+    p.add_argument("--sheet", metavar="NAME",
+                   help="workbook sheet to read, by name or number (default: the first holding a chain)")
+    p.add_argument("--no-iv-from-quotes", action="store_true",
+                   help="leave rows with a blank or 0 IV unpriced instead of solving their IV from bid/ask")
     p.add_argument("--convention", choices=sorted(CONVENTIONS),
                    help="who is long what: " + "; ".join(f"{k}: {v}" for k, v in CONVENTIONS.items())
                    + f" (default: {DEFAULT_CONVENTION})")  # fmt: skip
@@ -340,7 +345,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the GEX summary of a chain (without one: textbook greeks, "
                           "a hedging walkthrough and the bundled sample)")  # fmt: skip
-    demo.add_argument("chain", nargs="?", help="your chain file, CSV (default: the bundled sample)")
+    demo.add_argument("chain", nargs="?", help="your chain file: CSV, .xlsx, Parquet or JSON "
+                      "(default: the bundled sample)")  # fmt: skip
     _add_chain_args(demo)
     demo.add_argument("--report", default="xlgex_demo_report.xlsx", metavar="FILE.xlsx",
                       help="also write a values-only report here (default: "
@@ -349,7 +355,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     report = sub.add_parser("report", help="write a values-only Excel report for a chain file")
-    report.add_argument("chain", help="the chain file, CSV")
+    report.add_argument("chain", help="the chain file: CSV, .xlsx, Parquet or JSON")
     _add_chain_args(report)
     report.add_argument("-o", "--output", required=True, metavar="FILE.xlsx",
                         help="the .xlsx file to write")  # fmt: skip

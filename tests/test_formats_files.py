@@ -383,3 +383,15 @@ def test_frames_saved_by_pandas_read_like_the_frame(tmp_path, options):
     chain, direct = read_chain(path), read_chain(frame)
     assert contracts(chain) == contracts(direct)
     assert np.array_equal(chain.chain_gamma, direct.chain_gamma, equal_nan=True)
+
+
+def test_command_line_sheet_and_iv_from_quotes(capsys):
+    from xlgex.cli import main
+
+    assert main(["demo", str(FORMATS / "cboe.xlsx"), "--sheet", "Chain", "--report", ""]) == 0
+    assert "contracts read 22; contracts used 17" in capsys.readouterr().out
+    fidelity = str(FORMATS / "fidelity_atp.csv")
+    assert main(["demo", fidelity, "--report", ""]) == 0  # IVs solved from bid/ask: priced
+    assert "contracts used 16" in capsys.readouterr().out
+    assert main(["demo", fidelity, "--no-iv-from-quotes", "--report", ""]) != 0
+    assert "xlgex: no contract priced at 2023-03-15 15:00 New York" in capsys.readouterr().err

@@ -161,7 +161,8 @@ def _run_cli(args, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)  # fmt: skip
 
 
-def test_interrupted_run_continues_where_it_stopped(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_continues_where_it_stopped(tmp_path, stop):
     data = tmp_path / "data"
     data.mkdir()
     for i, f in enumerate(sample_snapshots(40, 3000, per_day=4)):
@@ -171,7 +172,7 @@ def test_interrupted_run_continues_where_it_stopped(tmp_path):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(rows.glob("*.json"))) < 3:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "run the same command again" in err
@@ -204,6 +205,7 @@ def test_outputs_xlsx_csv_parquet(series, tmp_path):
     pd.testing.assert_series_equal(pq["flip"], df["flip"])
     about = json.loads((tmp_path / "history.csv.settings.json").read_text())
     assert about["settings"]["convention"] == "calls_long_puts_short"
+    assert about["settings"]["study_horizon"] == "next snapshot"
     assert about["study"]["verdict"] == df.attrs["study"]["verdict"]
     assert about["study"]["verdict"].startswith("Too few snapshots to conclude anything")
     # 11 SPX snapshots, one of them (the CBOE file) years before the others: 9 moves, 1 gap
@@ -365,6 +367,26 @@ def _die_on_three(task, offset):
     return task + offset
 
 
+def _plus(task, offset):
+    return task + offset
+
+
+def test_local_engine_keeps_only_a_window_of_tasks_in_flight():
+    from xlgex.history.engine import WINDOW_PER_WORKER, run_local
+
+    pulled, seen = [], []
+
+    def tasks():
+        for i in range(60):
+            pulled.append(i)
+            yield i
+
+    run_local(_plus, tasks(), (0,), lambda r: seen.append((r, len(pulled))), workers=2)
+    assert sorted(r for r, _ in seen) == list(range(60))
+    # when each result arrives, at most one window beyond it has been taken from the tasks
+    assert all(n <= k + 1 + WINDOW_PER_WORKER * 2 for k, (_, n) in enumerate(seen))
+
+
 def test_a_dying_worker_process_costs_only_its_snapshot():
     from xlgex.history.engine import run_local
 
@@ -426,3 +448,13 @@ def test_gex_history_through_the_excel_call_path(series, tmp_path):
     assert isinstance(got[1][0], dt.datetime) and list(got[0]) == ["quote_time", "spot", "flip"]
     assert missing.startswith("xlgex: no history file at")
     assert blank.startswith("xlgex: give history_file")
+
+
+def test_study_horizon_through_history(series):
+    folder, _, df = series
+    daily = xlgex.history([folder / "data"], cache_dir=folder / "cache", workers=1, horizon="1D")
+    assert daily.attrs["counts"]["computed"] == 0  # the horizon is the study's: rows come from the cache
+    assert daily.attrs["study"]["horizon"] == "1D"
+    m = move_study(daily, horizon="1D").moves
+    assert len(m) and (m["gap_hours"] >= 24).all()
+    assert daily.attrs["study"]["moves"] == len(m)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -41,12 +42,17 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(args) -> int:
     from . import history
     from .run import cache_folder_for
 
     out = Path(args.output)
     cache = Path(args.cache_dir) if args.cache_dir else cache_folder_for(out)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a job scheduler's stop, like Ctrl-C
     try:
         df = history(args.sources, out, force=args.force, cache_dir=cache, cluster=args.cluster,
                      workers=args.workers, progress=not args.no_progress, horizon=args.horizon,
@@ -57,6 +63,8 @@ def run(args) -> int:
         print(f"\ninterrupted: finished snapshots are kept in {cache}; run the same command "
               "again to continue", file=sys.stderr)  # fmt: skip
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     counts = df.attrs["counts"]
     for skip in df.attrs["skipped"]:
         part = f" [{skip['part']}]" if skip["part"] else ""

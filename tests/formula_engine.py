@@ -85,6 +85,7 @@ class Recalc:
         self.date_cells: set = set()
         self.calls: list = []
         self._converted: dict = {}  # range name -> Excel-shaped grid, for one calculation
+        self._models: dict = {}  # path -> the loaded model: loading is most of the time
 
     # -- registration ---------------------------------------------------------------------
     @contextlib.contextmanager
@@ -189,6 +190,8 @@ class Recalc:
         """Load ``path``, recalculate, and return ``{(SHEET, "A1"): value}``.
 
         ``inputs`` (``{("Sheet", "B6"): value}``) replaces input cells before calculating.
+        A workbook is loaded once per :class:`Recalc`; each calculation starts from the
+        file's own inputs and replaces only those given.
         """
         import formulas
 
@@ -198,7 +201,9 @@ class Recalc:
         given = {f"'[{name}]{sheet.upper()}'!{ref}": value
                  for (sheet, ref), value in (inputs or {}).items()}  # fmt: skip
         with self.registered():
-            model = formulas.ExcelModel().loads(str(path)).finish()
+            model = self._models.get(str(path))
+            if model is None:
+                model = self._models[str(path)] = formulas.ExcelModel().loads(str(path)).finish()
             solution = model.calculate(inputs=given) if given else model.calculate()
         out: dict = {}
         for key, value in solution.items():

@@ -438,16 +438,20 @@ def test_charts_plot_cells_that_keep_their_values(name, committed, stored):
 # -- the formulas engine -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def engine():
-    return {}
+    """One engine per test session: each template is loaded into it once, and each set of
+    inputs calculated once, whichever tests read the result."""
+    return {"recalc": Recalc("xlgex.udfs")}
 
 
 def _recalculated(engine, committed, name, inputs=None):
     key = (name, tuple(sorted((inputs or {}).items())))
     if key not in engine:
-        recalc = Recalc("xlgex.udfs")
-        engine[key] = (recalc.calculate(committed[name], inputs=inputs), recalc.calls)
+        recalc = engine["recalc"]
+        start = len(recalc.calls)
+        values = recalc.calculate(committed[name], inputs=inputs)
+        engine[key] = (values, recalc.calls[start:])
     return engine[key]
 
 

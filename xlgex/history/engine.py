@@ -54,9 +54,24 @@ def run_local(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable,
         suspects = _run_pool(fn, todo, args, on_result, workers)
         if suspects is None:
             return
-        for task in suspects:
-            if _run_pool(fn, iter([task]), args, on_result, 1) is not None:
-                on_result(on_crash(task) if on_crash else _raise_broken(task))
+        _isolate(fn, suspects, args, on_result, on_crash or _raise_broken)
+
+
+def _isolate(fn, suspects: list, args, on_result, on_crash) -> None:
+    """Run ``suspects`` one at a time in one process; the task that kills it is ``on_crash``ed."""
+    while suspects:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=_context())
+        try:
+            while suspects:
+                task = suspects.pop(0)
+                try:
+                    result = pool.submit(fn, task, *args).result()
+                except BrokenProcessPool:
+                    on_result(on_crash(task))
+                    break  # a new process for the rest
+                on_result(result)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _raise_broken(task):

@@ -222,8 +222,8 @@ def _by_strike(book, chain, by_strike, flip) -> None:
         })  # fmt: skip
     chart.combine(marks)
     chart.show_hidden_data()
-    chart.set_title({"name": f"Net dealer GEX by strike, within ±{CHART_RANGE_PCT:g}% of "
-                     f"spot {chain.spot:,.2f}; markers at spot and flip (nearest strike)",
+    chart.set_title({"name": f"Net dealer GEX by strike (±{CHART_RANGE_PCT:g}% of spot "
+                     f"{chain.spot:,.2f}); spot and flip at their nearest strikes",
                      "name_font": {"size": 12}})  # fmt: skip
     chart.set_x_axis({"name": "strike", "num_format": "#,##0", "label_position": "low",
                       "num_font": {"rotation": -45}})  # fmt: skip
@@ -236,7 +236,7 @@ def _by_strike(book, chain, by_strike, flip) -> None:
     sh.ws.set_column("B:D", 15)
     sh.ws.set_column("F:I", 12, None, {"hidden": True})
     sh.ws.freeze_panes(5, 0)
-    sh.ws.print_area(f"A1:T{max(last, 30)}")
+    sh.ws.print_area(f"A1:Z{max(last, 30)}")
 
 
 def _by_expiry(book, by_expiry) -> None:

@@ -30,6 +30,8 @@ PICTURES = {
 CROP = {("dashboard", "Dashboard"): (0.0, 0.0, 0.64, 0.52)}
 """Part of the first page kept, as fractions (left, top, right, bottom): the dashboard's page
 is one page wide with its long strike and profile tables; the picture shows the charts."""
+NAMES = {("dashboard", "Dashboard"): "dashboard", ("report", "By strike"): "report"}
+"""The pictures the README shows; the others are named ``<workbook>_<sheet>.png``."""
 DPI = 150
 
 
@@ -65,7 +67,8 @@ def render(out_dir: Path = ROOT / "docs" / "images") -> list[Path]:
         LibreOffice(tmp).run(jobs.values())
         for name, job in jobs.items():
             for sheet in job.pdf_sheets:
-                target = out_dir / f"{name}_{sheet.lower().replace(' ', '_')}"
+                stem = NAMES.get((name, sheet), f"{name}_{sheet.lower().replace(' ', '_')}")
+                target = out_dir / stem
                 subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1",
                                 *_crop(job.pdf(sheet), CROP.get((name, sheet))),
                                 "-singlefile", str(job.pdf(sheet)), str(target)], check=True)

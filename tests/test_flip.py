@@ -383,3 +383,21 @@ def test_overflow_is_a_message_and_odd_grids_are_answers():
         assert gamma_flip(chain, levels=levels) == pytest.approx(expected, abs=0.02)
     for levels in ([100.0], [100.0, 100.0, 100.0], [1e-300, 1e300]):
         assert math.isnan(gamma_flip(chain, levels=levels))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), unit=st.sampled_from(["usd_per_1pct", "shares_per_usd"]))
+def test_fast_flip_brackets_are_the_exact_grids_sign_changes(seed, unit):
+    from xlgex.core.profile import strict_sign_changes
+    from xlgex.flip import _ProfileInputs, default_levels
+    from xlgex.gex import gex_settings
+
+    chain = clustered_chain(seed)
+    s = gex_settings(convention="signed", unit=unit)
+    grid = default_levels(chain.spot)
+    exact = _ProfileInputs(chain, s).net(grid)  # every contract priced at every level
+    lo, hi = strict_sign_changes(exact)
+    flip = gamma_flip(chain, settings=s)
+    assert len(flip.crossings) == lo.size
+    for crossing, left, right in zip(flip.crossings, grid[lo], grid[hi], strict=True):
+        assert left <= crossing <= right

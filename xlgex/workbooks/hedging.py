@@ -53,7 +53,7 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
         "Trade, xlgex =HEDGE_TRADE (hedge units)", "Check", "Hedge held after (plain Excel)",
         "The document says",
     ])  # fmt: skip
-    sh.ws.set_row(head - 1, 45)
+    sh.ws.set_row(head - 1, 62)  # four lines of header text
     first = head + 1
     details = []
     for i, step in enumerate(spec["steps"]):

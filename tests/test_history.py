@@ -327,6 +327,14 @@ def test_study_verdicts():
     assert study.by_regime.set_index("group").loc["short gamma", "mean_abs_return_pct"] == pytest.approx(2.0)
 
 
+def test_snapshots_at_the_same_time_count_once():
+    df = _toy([100.0, 101.0, 102.0], ["long gamma"] * 3, [1, 1, 1])
+    twice = pd.concat([df, df.iloc[[1]].assign(spot=999.0)], ignore_index=True)
+    np.testing.assert_allclose(moves(twice)["abs_return_pct"], [1.0, 100 / 101], rtol=1e-12)
+    assert move_study(twice).verdict.endswith(
+        "1 snapshot(s) at a time already seen for the same underlying were counted once.")
+
+
 def test_pairs_further_apart_than_max_gap_are_left_out():
     df = _toy([100.0, 101.0, 150.0, 151.0], ["long gamma", "short gamma", "long gamma", "short gamma"],
               [1, -1, 1, -1], hours=24 * 20)  # fmt: skip

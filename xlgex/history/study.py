@@ -41,6 +41,9 @@ NO_FLIP = "no flip in grid"
 def moves(df: pd.DataFrame, horizon=None) -> pd.DataFrame:
     """One row per snapshot that has a later one of the same underlying.
 
+    Several snapshots of one underlying at the same quote time (the same chain from two
+    sources) count once: the first in the table.
+
     Columns: ``underlying, quote_time, end_time, regime, distance_to_flip_pct,
     abs_return_pct, range_pct`` (NaN without intermediate snapshots), ``snapshots_between``,
     ``gap_hours`` (end minus start).
@@ -49,7 +52,8 @@ def moves(df: pd.DataFrame, horizon=None) -> pd.DataFrame:
     """
     step = None if horizon in (None, "", "next") else pd.Timedelta(horizon)
     out = []
-    for underlying, g in df.sort_values("quote_time", kind="stable").groupby("underlying", sort=True):
+    once = df.sort_values("quote_time", kind="stable").drop_duplicates(["underlying", "quote_time"])
+    for underlying, g in once.groupby("underlying", sort=True):
         times = pd.to_datetime(g["quote_time"], utc=True).dt.tz_localize(None).to_numpy("datetime64[ns]")
         spots = g["spot"].to_numpy(dtype=float)
         if step is None:
@@ -177,12 +181,14 @@ def move_study(df: pd.DataFrame, *, horizon=None, max_gap=MAX_GAP, distance_edge
     are left out and counted: a move across months says nothing about the regime at its start.
     """
     m = moves(df, horizon)
-    notes = ""
+    repeated = int(df.duplicated(["underlying", "quote_time"]).sum()) if len(df) else 0
+    notes = (f" {repeated} snapshot(s) at a time already seen for the same underlying were counted once."
+             if repeated else "")  # fmt: skip
     if max_gap is not None and len(m):
         far = m["gap_hours"] > pd.Timedelta(max_gap) / pd.Timedelta(hours=1)
         if far.any():
-            notes = (f" {int(far.sum())} pair(s) of snapshots more than {max_gap} apart were left "
-                     "out.")  # fmt: skip
+            notes += (f" {int(far.sum())} pair(s) of snapshots more than {max_gap} apart were left "
+                      "out.")  # fmt: skip
             m = m[~far].reset_index(drop=True)
     buckets, labels = _bucket(m["distance_to_flip_pct"], tuple(distance_edges_pct))
     by_regime = _table(m, m["regime"], ("long gamma", "short gamma", "flat"), confidence)

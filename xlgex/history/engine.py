@@ -121,14 +121,32 @@ def _dask_window(client) -> int:
     return WINDOW_PER_WORKER * max(1, sum(client.nthreads().values()))
 
 
-def run_dask(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable, cluster) -> None:
+def _dask_result(future, task, on_crash):
+    """The task's result; a task that killed its workers is ``on_crash(task)``."""
+    from dask.distributed import KilledWorker
+
+    try:
+        return future.result()
+    except ImportError as err:
+        raise XlgexError(f"xlgex: the Dask workers cannot import {err.name or 'xlgex'}: install the "
+                         "same xlgex version on every worker (pip install 'xlgex[cluster]')") from None
+    except KilledWorker:
+        if on_crash is None:
+            raise
+        return on_crash(task)
+
+
+def run_dask(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable, cluster,
+             on_crash: Callable | None = None) -> None:  # fmt: skip
     """Run ``fn(task, *args)`` on a Dask distributed cluster.
 
     ``cluster`` is a scheduler address (``"tcp://host:8786"``), a ``Client`` or a cluster
     object with a ``scheduler_address``. Workers need xlgex installed and must be able to read
     the source files (a shared filesystem); results come back to this process. The window of
     tasks in flight follows the cluster's size (looked up every ``RESIZE_S`` seconds), so
-    workers that join later get work too.
+    workers that join later get work too. A task that kills its workers (Dask gives up on it,
+    ``KilledWorker``) is reported as ``on_crash(task)``; workers without xlgex stop the run
+    with a message.
     """
     from dask.distributed import as_completed
 
@@ -136,23 +154,22 @@ def run_dask(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable, cl
     try:
         todo = iter(tasks)
         futures = as_completed()
-        window, checked, in_flight = _dask_window(client), time.monotonic(), 0
+        window, checked, in_flight = _dask_window(client), time.monotonic(), {}
 
         def top_up() -> None:
-            nonlocal in_flight
-            while in_flight < window:
+            while len(in_flight) < window:
                 task = next(todo, None)
                 if task is None:
                     return
-                futures.add(client.submit(fn, task, *args, pure=False))
-                in_flight += 1
+                future = client.submit(fn, task, *args, pure=False)
+                in_flight[future.key] = task
+                futures.add(future)
 
         top_up()
         for future in futures:
-            result = future.result()
+            task = in_flight.pop(future.key)
+            on_result(_dask_result(future, task, on_crash))
             future.release()
-            in_flight -= 1
-            on_result(result)
             if time.monotonic() - checked > RESIZE_S:
                 window, checked = _dask_window(client), time.monotonic()
             top_up()

@@ -82,7 +82,7 @@ def _run(tasks, cache: RowCache, settings: dict, *, cluster, workers, progress) 
 
     try:
         if cluster is not None:
-            run_dask(_keyed, todo, (settings,), on_result, cluster)
+            run_dask(_keyed, todo, (settings,), on_result, cluster, on_crash=_crashed)
         elif todo:
             run_local(_keyed, todo, (settings,), on_result, min(workers or default_workers(), len(todo)),
                       on_crash=_crashed)  # fmt: skip

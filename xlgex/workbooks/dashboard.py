@@ -97,6 +97,11 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     live.text("O5", "=GEX_PROFILE", "section")
     profile = live.udf("O6", "GEX_PROFILE", *ext, header=f("header"),
                        fmts=[f("calc", "#,##0.00")] + [f("plain", MONEY)] * 3)  # fmt: skip
+    live.text("T5", "=GEX_LEVELS", "section")
+    levels = live.udf("T6", "GEX_LEVELS", *ext[:3], 5.0, False, ext[3], header=f("header"),
+                      fmts=[f("label"), f("output", "#,##0"), f("plain", MONEY)])  # fmt: skip
+    live.text("X5", "=GEX_MOVE(..., \"0dte\")", "section")
+    move = live.udf("X6", "GEX_MOVE", *ext[:3], "0dte", "", ext[3], fmts=pair_fmts)
     row_formats = {"net GEX at spot ($ per 1%)": MONEY_BN2, "0DTE share of gross GEX": "0.0%",
                    "distance to flip %": '0.00"%"'}  # fmt: skip
     detail_fmts = {(i, 1): f("output", row_formats[key]) for i, (key, value) in
@@ -123,6 +128,10 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     live.ws.set_column("F:F", 2)
     live.ws.set_column("I:I", 2)
     live.ws.set_column("N:N", 2)
+    live.ws.set_column("T:T", 26)
+    live.ws.set_column("U:V", 14)
+    live.ws.set_column("X:X", 26)
+    live.ws.set_column("Y:Y", 14)
 
     # Mirrors: =IF(Live!X="","",Live!X), with blank rows after the chain-dependent tables.
     sh.text("A17", "Walls: =GEX_WALLS (read from the Live sheet)", "section")
@@ -140,6 +149,23 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     info_margin = _margin(info)
     sh.mirror(f"A{info_top + 1}", live, "G6", info, [f("label"), f("plain", "General")],
               margin=info_margin, cell_fmts=info_fmts, stale=stale)  # fmt: skip
+
+    # Key levels and today's expected move, below the diagnostics.
+    top = info_top + 1 + len(info) + info_margin + 1
+    sh.text(f"A{top}", "Key levels: =GEX_LEVELS (walls by GEX and by open interest, largest "
+            "net GEX strikes)", "section")  # fmt: skip
+    oi_rows = {i: f("output", "#,##0") for i, r in enumerate(levels) if "open interest" in str(r[0])}
+    sh.mirror(f"A{top + 1}", live, "T6", levels, [f("label"), f("output", "#,##0"),
+              f("plain", MONEY)], header=f("header"), stale=stale,
+              cell_fmts={(i, 2): fmt for i, fmt in oi_rows.items()})  # fmt: skip
+    top += len(levels) + 2
+    sh.text(f"A{top}", "Today's expected move: =GEX_MOVE(..., \"0dte\") (ATM straddle of the "
+            "0DTE expiry)", "section")  # fmt: skip
+    money_row = {i: f("output", MONEY_BN2) for i, r in enumerate(move)
+                 if str(r[0]).startswith("0DTE net GEX")}  # fmt: skip
+    sh.mirror(f"A{top + 1}", live, "X6", move, pair_fmts, stale=stale,
+              cell_fmts={(i, 1): fmt for i, fmt in money_row.items()})  # fmt: skip
+    panels_end = top + len(move)
 
     # Long tables to the right of the charts.
     sh.text("R3", "GEX by strike: =GEX_STRIKE", "section")
@@ -235,7 +261,7 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     sh.ws.set_column("W:Z", 13)
     sh.ws.set_column("AA:AA", 2)
     sh.ws.set_column("AB:AE", 13)
-    sh.ws.print_area(f"A1:Z{max(info_top + 1 + len(info) + info_margin, mirror_end, 5 + len(profile))}")
+    sh.ws.print_area(f"A1:Z{max(panels_end, mirror_end, 5 + len(profile))}")
     sh.banner("A4", gex_keys)
     live.ws.hide()
     sh.ws.activate()
@@ -247,11 +273,16 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
         "100 points apart; the helper cells are in columns AB:AE.",
         "The profile chart is an XY chart: GEX_PROFILE's net column, plus two-point series "
         "drawing vertical lines at the flip and at spot.",
+        "Below the diagnostics: the key levels (=GEX_LEVELS: walls by GEX and by open "
+        "interest, the largest positive and negative net GEX strikes) and today's expected "
+        "move (=GEX_MOVE with view \"0dte\": the ATM straddle, its breakevens and the one-sigma "
+        "move of the 0DTE expiry).",
         "The spilled results (GEX_WALLS, GEX_REGIME details, GEX_INFO, GEX_STRIKE, "
         "GEX_PROFILE) are dynamic arrays on the Live sheet; the Dashboard shows them cell by "
         "cell with =IF(Live!J7=\"\",\"\",Live!J7), plus 20% blank rows after GEX_STRIKE and "
         "GEX_INFO for a longer chain (a result longer still is complete on the Live sheet, and "
-        "the bar chart's SUMIFS read the Live sheet's whole columns).",
+        "the bar chart's SUMIFS read the Live sheet's whole columns, or the Dashboard's own copy "
+        "where the Live sheet cannot recalculate).",
         f"The bundled chain is a {label}.",
     ], [
         "\"Inside the Machine: How Market Makers Actually Hedge Gamma\" (flip, walls, regime).",

@@ -466,3 +466,19 @@ def test_study_horizon_through_history(series):
     m = move_study(daily, horizon="1D").moves
     assert len(m) and (m["gap_hours"] >= 24).all()
     assert daily.attrs["study"]["moves"] == len(m)
+
+
+def test_semicolon_decimal_comma_and_utf16_tables(tmp_path):
+    frames = list(sample_snapshots(3, 600))
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.concat(frames).to_csv(data / "eu.csv", sep=";", decimal=",", index=False)
+    frames[0].to_csv(data / "one_utf16.csv", sep="\t", index=False, encoding="utf-16")
+    df = xlgex.history([data], workers=2)
+    assert df.attrs["skipped"] == []
+    eu = df[df["source"] == str(data / "eu.csv")]
+    assert len(eu) == 3 and eu["part"].str.startswith("SPX @ ").all()
+    for frame, row in zip(frames, eu.to_dict("records"), strict=True):
+        _same(row, _expected(read_chain(frame)))
+    (utf16,) = df[df["source"] == str(data / "one_utf16.csv")].to_dict("records")
+    _same(utf16, _expected(read_chain(frames[0])))

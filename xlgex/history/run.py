@@ -49,8 +49,9 @@ def _plan(sources, cache: RowCache) -> tuple[list[dict], list[dict], int]:
     for path in files:
         try:
             planned = plan_tasks(path, cache.parts)
-        except XlgexError as err:
-            skipped.append({"source": str(path), "part": "", "message": str(err),
+        except (XlgexError, OSError) as err:  # unreadable: listed, the run goes on
+            message = str(err) if isinstance(err, XlgexError) else f"xlgex: cannot read '{path}': {err}"
+            skipped.append({"source": str(path), "part": "", "message": message,
                             "error": type(err).__name__})  # fmt: skip
             continue
         for t in planned:

@@ -127,30 +127,49 @@ def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
     """
     digest = file_digest(path)
     suffix = path.suffix.lower()
+    dialect = None
     if suffix in PARQUET:
         header, first = _parquet_header(path), None
     elif suffix in TEXT_TABLES:
-        header, first = _csv_header(path)
+        dialect = _sniff(path)
+        header, first = _csv_header(path, dialect)
     else:
         return [Task(str(path), str(path), "", digest, UNNAMED)]
     if header is None:
         return [Task(str(path), str(path), "", digest, _cboe_underlying(path))]
-    columns = _grouping_columns(header)
+    columns = _grouping_columns(header) | {"dialect": dialect}
     if columns["asof"] is None:
         return [Task(str(path), str(path), "", digest, _constant_underlying(columns, first))]
     return _split(path, digest, columns, parts_dir)
 
 
-def _csv_header(path: Path):
-    """(header, first data row) when line 1 is a long-table header; else (None, None)."""
+def _sniff(path: Path) -> dict | None:
+    """Encoding (a UTF-16 byte-order mark, else UTF-8) and delimiter (the most frequent of
+    comma, semicolon, tab on line 1) of a text table; None when it is not UTF text."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            head = [handle.readline() for _ in range(2)]
-    except UnicodeDecodeError:
-        raise XlgexError(f"xlgex: cannot read '{path}': not a text (CSV) file") from None
+        with open(path, "rb") as handle:
+            start = handle.read(1 << 16)
     except OSError as err:
         raise XlgexError(f"xlgex: cannot read '{path}': {err.strerror}") from None
-    rows = list(csv.reader(io.StringIO("".join(head))))
+    encoding = "utf-16" if start[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        text = start.decode(encoding)
+    except UnicodeDecodeError as err:
+        if err.start < len(start) - 4:  # not merely a character cut at the end of the block
+            return None
+        text = start[: err.start].decode(encoding)
+    line = text.splitlines()[0] if text else ""
+    sep = max((",", ";", "\t"), key=line.count)
+    return {"encoding": encoding, "sep": sep}
+
+
+def _csv_header(path: Path, dialect: dict | None):
+    """(header, first data row) when line 1 is a long-table header; else (None, None)."""
+    if dialect is None:  # not UTF text: read_chain has the last word on what it is
+        return None, None
+    with open(path, encoding=dialect["encoding"], newline="") as handle:
+        head = [handle.readline() for _ in range(2)]
+    rows = list(csv.reader(io.StringIO("".join(head)), delimiter=dialect["sep"]))
     if not rows or not any(_key(c) in _STRIKE_KEYS for c in rows[0]):
         return None, None
     return rows[0], rows[1] if len(rows) > 1 else None
@@ -211,7 +230,7 @@ def _cboe_underlying(path: Path) -> str:
 
 
 # -- splitting a many-snapshot table ----------------------------------------------------------
-def _frames(path: Path):
+def _frames(path: Path, dialect: dict | None):
     """The table in chunks of text columns (CSV) or typed columns (Parquet)."""
     import pandas as pd
 
@@ -221,7 +240,7 @@ def _frames(path: Path):
             yield batch.to_pandas()
         return
     with pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS,
-                     encoding="utf-8-sig") as chunks:  # fmt: skip
+                     encoding=dialect["encoding"], sep=dialect["sep"]) as chunks:  # fmt: skip
         yield from chunks
 
 
@@ -255,7 +274,7 @@ def _write_parts(path: Path, columns: dict, folder: Path) -> None:
     tmp.mkdir(parents=True)
     groups: dict[tuple, dict] = {}
     try:
-        for n_chunk, frame in enumerate(_frames(path)):
+        for n_chunk, frame in enumerate(_frames(path, columns["dialect"])):
             labels = _labels(frame, columns)
             times = frame[columns["asof"]].astype(str)
             for (label, when), rows in frame.groupby([labels, times], sort=False):
@@ -268,7 +287,8 @@ def _write_parts(path: Path, columns: dict, folder: Path) -> None:
                     rows.to_parquet(tmp / g["file"] / f"{n_chunk:06d}.parquet", index=False)
                 else:
                     target = tmp / g["file"]
-                    rows.to_csv(target, mode="a", header=not target.exists(), index=False)
+                    rows.to_csv(target, mode="a", header=not target.exists(), index=False,
+                                sep=columns["dialect"]["sep"])  # decimal commas stay as written
         (tmp / "manifest.json").write_text(json.dumps(list(groups.values())), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)

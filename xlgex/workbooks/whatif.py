@@ -309,7 +309,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
 
     sh.ws.set_column("A:A", 50)
     sh.ws.set_column("B:B", 24)
-    sh.ws.set_column("C:F", 16)
+    sh.ws.set_column("C:F", 18)  # a clock (yyyy-mm-dd hh:mm, bold) fits
     sh.ws.set_column("G:G", 2)
     sh.ws.set_column("H:K", 16)
     sh.ws.set_column("L:L", 2)

@@ -263,3 +263,15 @@ def test_ctrl_c_is_one_line_and_status_130(capsys, monkeypatch):
     monkeypatch.setattr(xlgex.cli, "_demo", interrupted)
     code, _, err = _run(capsys, "demo")
     assert code == 130 and err.strip() == "xlgex: interrupted"
+
+
+@pytest.mark.parametrize(("name", "unit"), [
+    ("cboe_spx_small.csv", "index points"), ("long_chain.csv", "index points"),
+    ("formats/cboe_tab_utf16.txt", "index points"), ("formats/cboe_delayed.json", "index points"),
+    ("cboe_spy_oldformat.dat", "$"), ("spy_percent_iv.csv", "$"),
+    ("formats/long_chain.parquet", "spot units"), ("formats/cboe.xlsx", "spot units"),
+])  # fmt: skip
+def test_prices_are_labelled_in_the_underlyings_unit(name, unit):
+    from xlgex.cli import _price_unit
+
+    assert _price_unit(FIXTURES / name) == unit

@@ -34,8 +34,9 @@ _SOURCES = {"file": "from the file", "column": "from the file", "argument": "as 
             "now": "now: the file has no quote time"}
 """Where a chain's spot or as-of came from, in words."""
 
-_INDEX_ROOTS = re.compile(r"(?:^|[\s,\"'])(?:SPXW?|SPXPM|NDXP?|RUTW?|MRUT|XSP|DJX|OEX|XEO|VIXW?)"
-                          r"(?=[\s,\"']|\d{6}[CP])|\bIndex\b", re.IGNORECASE)  # fmt: skip
+_INDEX_ROOTS = re.compile(r"(?<![A-Za-z])(?:SPXW?|SPXPM|NDXP?|RUTW?|MRUT|XSP|DJX|OEX|XEO|VIXW?)"
+                          r"(?=[\s,;\"'_]|\d{6}[CP])|\bIndex\b")  # fmt: skip
+"""Option roots of indexes, or the word Index, in the start of a chain file: prices in points."""
 
 
 def as_flags(message: str) -> str:
@@ -93,15 +94,20 @@ def _level(x: float, unit: str) -> str:
 
 
 def _price_unit(path: Path | None) -> str:
-    """``"index points"`` for an index's chain (SPX, NDX, RUT, ...), else ``"$"``."""
+    """The unit of prices in a chain file: ``"index points"`` for an index (SPX, NDX, RUT, ...),
+    ``"$"`` for a stock or ETF, ``"spot units"`` when a binary file (xlsx, Parquet) hides it."""
     if path is None:
         return "index points"  # the bundled sample is SPX-like
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            head = "".join(f.readline() for _ in range(5))
+        with open(path, "rb") as f:
+            head = f.read(65536)
     except OSError:
-        return "$"
-    return "index points" if _INDEX_ROOTS.search(head) else "$"
+        return "spot units"
+    if head.startswith((b"PK\x03\x04", b"PAR1")):
+        return "spot units"
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = head.decode("utf-16", errors="replace") if utf16 else head.decode("latin-1")
+    return "index points" if _INDEX_ROOTS.search(text) else "$"
 
 
 def _share(x: float) -> str:

@@ -482,3 +482,20 @@ def test_semicolon_decimal_comma_and_utf16_tables(tmp_path):
         _same(row, _expected(read_chain(frame)))
     (utf16,) = df[df["source"] == str(data / "one_utf16.csv")].to_dict("records")
     _same(utf16, _expected(read_chain(frames[0])))
+
+
+def test_output_and_cache_among_the_sources_are_not_read_back(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, f in enumerate(sample_snapshots(3, 600)):
+        f.to_csv(data / f"s{i}.csv", index=False)
+    frames = list(sample_snapshots(2, 600, start=pd.Timestamp("2026-12-01 10:30").to_pydatetime()))
+    pd.concat(frames).to_csv(data / "many.csv", index=False)  # split into parts in the cache
+    for source in (data, data / "**" / "*.csv", data):  # the output exists from the 2nd run on
+        assert main(["history", str(source), "-o", str(data / "h.csv"), "--force", "--no-progress"]) == 0
+        about = json.loads((data / "h.csv.settings.json").read_text())
+        assert about["counts"]["files"] == 4 and about["skipped"] == [], about
+        assert len(pd.read_csv(data / "h.csv")) == 5
+    assert list((data / "h.xlgex-cache" / "parts").iterdir())  # the parts exist, and were not read
+    with pytest.raises(xlgex.XlgexError, match="is the input file"):
+        xlgex.history([data / "s0.csv"], data / "s0.csv", force=True)

@@ -14,7 +14,7 @@ from ..errors import XlgexError
 from .cache import RowCache
 from .engine import default_workers, run_dask, run_local
 from .progress import Progress
-from .sources import expand_sources, plan_tasks
+from .sources import CACHE_SUFFIX, expand_sources, plan_tasks
 from .study import move_study
 from .task import ROW_COLUMNS, SKIP_COLUMNS, HistorySettings, analyse
 
@@ -28,7 +28,7 @@ _FLOAT_COLUMNS = ("spot", "total_gex", "share_0dte", "flip", "distance_to_flip_p
 
 def cache_folder_for(out: Path) -> Path:
     """The default cache folder of output ``out``: ``<out stem>.xlgex-cache`` beside it."""
-    return out.with_name(f"{out.stem}.xlgex-cache")
+    return out.with_name(f"{out.stem}{CACHE_SUFFIX}")
 
 
 @contextlib.contextmanager
@@ -42,9 +42,8 @@ def _cache_folder(out: Path | None, cache_dir):
             yield Path(tmp)
 
 
-def _plan(sources, cache: RowCache) -> tuple[list[dict], list[dict], int]:
-    """Tasks (dicts with their cache key), skipped sources, number of files."""
-    files, skipped = expand_sources(sources)
+def _plan(files, skipped: list, cache: RowCache) -> list[dict]:
+    """Tasks (dicts with their cache key); unreadable files are added to ``skipped``."""
     tasks, seen = [], {}
     for path in files:
         try:
@@ -63,7 +62,7 @@ def _plan(sources, cache: RowCache) -> tuple[list[dict], list[dict], int]:
                 continue
             seen[task["key"]] = task["source"] + (f" [{task['part']}]" if task["part"] else "")
             tasks.append(task)
-    return tasks, skipped, len(files)
+    return tasks
 
 
 def _run(tasks, cache: RowCache, settings: dict, *, cluster, workers, progress) -> dict:
@@ -95,6 +94,12 @@ def _run(tasks, cache: RowCache, settings: dict, *, cluster, workers, progress) 
 def _keyed(task: dict, settings: dict) -> dict:
     """The worker entry point: :func:`~xlgex.history.task.analyse` tagged with the cache key."""
     return analyse(task, settings) | {"key": task["key"]}
+
+
+def _sidecar(out: Path) -> Path:
+    from .writer import sidecar_path
+
+    return sidecar_path(out)
 
 
 def _crashed(task: dict) -> dict:
@@ -166,19 +171,18 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
         raise TypeError("pass either settings= or keyword settings, not both")
     s = settings if settings is not None else HistorySettings(**kwargs)
     info = s.info() | {"xlgex_version": __version__}  # validates every choice up front
-    out_path = None
-    if out is not None:
+    out_path = None if out is None else Path(out)
+    written = [] if out_path is None else [out_path, _sidecar(out_path)]
+    files, skipped = expand_sources(sources, exclude=written)
+    if out_path is not None:
         from ..files import check_output
 
-        inputs = expand_sources(sources)[0]
-        out_path = check_output(out, force=force, suffixes=OUTPUT_SUFFIXES, inputs=inputs)
+        check_output(out_path, force=force, suffixes=OUTPUT_SUFFIXES, inputs=files)
         if out_path.suffix.lower() != ".xlsx":
-            from .writer import sidecar_path
-
-            check_output(sidecar_path(out_path), force=force, suffixes=(".json",), inputs=inputs)
+            check_output(written[1], force=force, suffixes=(".json",), inputs=files)
     with _cache_folder(out_path, cache_dir) as folder:
         cache = RowCache(folder, s.as_dict())
-        tasks, skipped, n_files = _plan(sources, cache)
+        tasks, n_files = _plan(files, skipped, cache), len(files)
         ran = _run(tasks, cache, s.as_dict(), cluster=cluster, workers=workers, progress=progress)
         df = _assemble(tasks, cache, ran["uncached"], skipped)
     df.attrs["settings"] = info | {"study_horizon": str(horizon or "next snapshot")}

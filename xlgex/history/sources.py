@@ -35,6 +35,8 @@ SUFFIXES = (".csv", ".dat", ".txt", ".json", ".parquet", ".pq")
 PARQUET = (".parquet", ".pq")
 TEXT_TABLES = (".csv", ".dat", ".txt")
 """Text files whose first line is looked at for a long table; other types go to read_chain whole."""
+CACHE_SUFFIX = ".xlgex-cache"
+"""A history cache folder's name ends so: ``<output stem>.xlgex-cache``."""
 UNNAMED = "(unnamed)"
 """Underlying label when a snapshot names none."""
 UNDERLYING_COLUMNS = ("Underlying", "Underlying Symbol", "Underlying Ticker", "Ticker")
@@ -81,12 +83,20 @@ def normalise_root(root) -> str:
 
 
 # -- sources -> files ---------------------------------------------------------------------------
-def expand_sources(sources) -> tuple[list[Path], list[dict]]:
+def _ours(path: Path, exclude: set) -> bool:
+    """A file xlgex wrote: the output, its settings file, anything in a history cache."""
+    return str(path.resolve()) in exclude or any(p.endswith(CACHE_SUFFIX) for p in path.parts[:-1])
+
+
+def expand_sources(sources, exclude=()) -> tuple[list[Path], list[dict]]:
     """Files named by ``sources`` (sorted, each once) and the sources that named none.
 
     A folder gives its files with a suffix in :data:`SUFFIXES` (not recursive); a pattern
-    with ``*``, ``?`` or ``[`` is a glob (``**`` recurses); anything else is a file.
+    with ``*``, ``?`` or ``[`` is a glob (``**`` recurses); anything else is a file. Folders
+    and globs skip the files in ``exclude`` and in history caches (``*.xlgex-cache``), so an
+    output written among its sources is not read back as a chain.
     """
+    exclude = {str(Path(p).resolve()) for p in exclude}
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     files: dict[str, Path] = {}
@@ -95,10 +105,11 @@ def expand_sources(sources) -> tuple[list[Path], list[dict]]:
         text = os.fspath(source)
         path = Path(text).expanduser()
         if path.is_dir():
-            found = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
+            found = [p for p in sorted(path.iterdir())
+                     if p.is_file() and p.suffix.lower() in SUFFIXES and not _ours(p, exclude)]  # fmt: skip
         elif any(ch in text for ch in "*?["):
             found = [Path(p) for p in sorted(glob.glob(os.path.expanduser(text), recursive=True))
-                     if Path(p).is_file()]  # fmt: skip
+                     if Path(p).is_file() and not _ours(Path(p), exclude)]  # fmt: skip
         else:
             found = [path] if path.is_file() else []
         if not found:

@@ -201,7 +201,7 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
 def _profile_crossings(inputs: _ProfileInputs, grid: np.ndarray, xtol: float):
     """Net GEX on ``grid`` (signs exact, values approximate) and every strict crossing refined.
 
-    Returns ``(y, roots, lo)``: ``y[lo[k]]`` is the nonzero grid value just below root ``k``.
+    Returns ``(y, roots, below)``: ``below[k]`` is the nonzero value just below root ``k``.
     Sticky strike prices the grid through :class:`~xlgex.core.profile.WindowedNet` (proven
     signs at a fraction of the cost); sticky moneyness prices it exactly. Each bracket is then
     refined without repricing its ends, all brackets in one kernel call per iteration.
@@ -213,12 +213,53 @@ def _profile_crossings(inputs: _ProfileInputs, grid: np.ndarray, xtol: float):
     else:
         func = inputs.net
         y = func(grid)
-    lo, hi = strict_sign_changes(y)
+    x, y_all = _with_dips(func, grid, y)
+    lo, hi = strict_sign_changes(y_all)
     roots = np.empty(0)
     if lo.size:
-        guess = inverse_cubic_guess(grid, y, lo, hi)
-        roots = refine_brackets(func, grid[lo], grid[hi], y[lo], y[hi], xtol, guess=guess)
-    return y, roots, lo
+        guess = inverse_cubic_guess(x, y_all, lo, hi)
+        roots = refine_brackets(func, x[lo], x[hi], y_all[lo], y_all[hi], xtol, guess=guess)
+    return y, roots, y_all[lo]
+
+
+def _with_dips(func, x, y, passes: int = 2):
+    """The grid with the vertices of its dips toward zero added, so that two crossings inside
+    one grid step (net GEX just touching zero between grid levels) are found.
+
+    A dip is a grid level where |net GEX| is smallest among its neighbours, all three of one
+    sign, and either the parabola through the three dips past half that value or the value is
+    under a quarter of its neighbours'; the parabola's vertex and the two midpoints are priced,
+    and a second pass looks again at the finer points.
+    """
+    for _ in range(passes):
+        vertex = _dip_vertices(x, y)
+        if vertex.size == 0:
+            break
+        x = np.concatenate([x, vertex])
+        y = np.concatenate([y, func(vertex)])
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
+    return x, y
+
+
+def _dip_vertices(x, y) -> np.ndarray:
+    """Points to price around the dips of ``y`` toward zero (see :func:`_with_dips`)."""
+    if x.size < 3:
+        return np.empty(0)
+    x0, x1, x2, y0, y1, y2 = x[:-2], x[1:-1], x[2:], y[:-2], y[1:-1], y[2:]
+    s = np.sign(y1)
+    dip = (s != 0) & (np.sign(y0) == s) & (np.sign(y2) == s) & (s * y1 <= s * y0) & (s * y1 <= s * y2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        slope0, slope1 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
+        curve = (slope1 - slope0) / (x2 - x0)  # the parabola's leading coefficient
+        vertex = 0.5 * (x0 + x1) - slope0 / (2.0 * curve)
+        bottom = y0 + slope0 * (vertex - x0) + curve * (vertex - x0) * (vertex - x1)
+    deep = (s * curve > 0) & (vertex > x0) & (vertex < x2) & (s * bottom < 0.5 * s * y1)
+    near_zero = s * y1 < 0.25 * np.minimum(s * y0, s * y2)
+    keep = dip & (deep | near_zero)
+    points = np.concatenate([np.where(deep, vertex, 0.5 * (x0 + x2))[keep],
+                             0.5 * (x0 + x1)[keep], 0.5 * (x1 + x2)[keep]])  # fmt: skip
+    return np.unique(points[np.isfinite(points)])
 
 
 def _linear_roots(x, y, lo, hi) -> np.ndarray:
@@ -307,10 +348,9 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
         if s.preset == "classic":
             y = inputs.net(grid)
             lo, hi = strict_sign_changes(y)
-            roots = _linear_roots(grid, y, lo, hi)
+            roots, below = _linear_roots(grid, y, lo, hi), y[lo]
         else:
-            y, roots, lo = _profile_crossings(inputs, grid, xtol)
-        below = y[lo]
+            y, roots, below = _profile_crossings(inputs, grid, xtol)
         info, spot = inputs.info, inputs.spot
         low, high, what, n_points = grid[0], grid[-1], "net GEX", len(grid)
     info.update(method=method, grid_low=float(low), grid_high=float(high), grid_points=int(n_points))

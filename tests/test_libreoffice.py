@@ -19,12 +19,13 @@ All workbooks go through one LibreOffice process (a session fixture); skipped on
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
 import pytest
 
-from tests.formula_engine import stored_cells
+from tests.formula_engine import stored_cells as _read_cells
 from tests.libreoffice import SOFFICE, Job, LibreOffice, pdf_pages
 from xlgex.workbooks import TEMPLATES, build_dashboard, build_hedging, build_whatif
 
@@ -53,6 +54,12 @@ EDITS = {
     "whatif-step": (WHATIF, {("WhatIf", "B9"): 2.0}),
 }  # fmt: skip
 BUILDERS = {HEDGING: build_hedging, DASHBOARD: build_dashboard, WHATIF: build_whatif}
+
+
+@functools.cache
+def stored_cells(path: Path) -> dict:
+    """The cells of a workbook, read once per session (several tests read each file)."""
+    return _read_cells(path)
 
 
 @pytest.fixture(scope="session")

@@ -310,8 +310,9 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
 
     ``method="profile"`` (default) finds the sign changes of :func:`gex_profile` on the grid
     (``n_levels`` over spot +-``range_pct`` %, at most :data:`MAX_LEVELS`, or ``levels``) and
-    refines each to within ``xtol`` spot units. Crossings closer together than one grid step
-    can be missed: pass a finer ``n_levels`` or ``levels``.
+    refines each to within ``xtol`` spot units. Dips of net GEX toward zero between grid levels
+    are priced more finely, so two crossings inside one grid step are found; a pair much closer
+    than a step can still be missed: pass a finer ``n_levels`` or ``levels``.
     ``method="cumulative"`` is the other common definition: where the running sum of
     per-strike net GEX at today's spot, over ascending strikes, changes sign (linear between
     strikes), searched in the same spot window as the profile. ``preset="classic"`` reproduces

@@ -136,7 +136,8 @@ def test_fidelity_export(reference):
     strip = [c[:5] for c in contracts(chain)]
     assert strip == [c[:5] for c in contracts(reference)]
     assert chain.diagnostics.dropped["blank"] == 8  # 4 expiry separator lines x 2 sides
-    assert chain.diagnostics.iv_solved == int(np.isfinite(chain.iv).sum()) > 0
+    d = chain.diagnostics  # each strike's out-of-the-money side solved, the other side takes its IV
+    assert d.iv_solved == d.iv_other_side == int(np.isfinite(chain.iv).sum()) // 2 > 0
 
 
 def test_yfinance_frame_saved_as_csv(reference):
@@ -389,9 +390,10 @@ def test_command_line_sheet_and_iv_from_quotes(capsys):
     from xlgex.cli import main
 
     assert main(["demo", str(FORMATS / "cboe.xlsx"), "--sheet", "Chain", "--report", ""]) == 0
-    assert "contracts read 22; contracts used 17" in capsys.readouterr().out
+    # the 3950 put of 03-15 (in the money, IV blank) takes its call's IV
+    assert "contracts read 22; contracts used 18" in capsys.readouterr().out
     fidelity = str(FORMATS / "fidelity_atp.csv")
     assert main(["demo", fidelity, "--report", ""]) == 0  # IVs solved from bid/ask: priced
-    assert "contracts used 16" in capsys.readouterr().out
+    assert "contracts used 18" in capsys.readouterr().out  # each strike's IV from its out-of-the-money side
     assert main(["demo", fidelity, "--no-iv-from-quotes", "--report", ""]) != 0
     assert "xlgex: no contract priced at 2023-03-15 15:00 New York" in capsys.readouterr().err

@@ -81,6 +81,9 @@ class Diagnostics:
     iv_unit: str = "decimal"
     iv_solved: int = 0
     """IVs the reader solved from bid/ask quotes (blank, 0 or placeholder IV cells)."""
+    iv_other_side: int = 0
+    """IVs the reader took from the other side of the strike (the put for a call), its
+    out-of-the-money side or the file's IV (blank, 0 or placeholder IV cells)."""
 
     def drop(self, reason: str, count: int) -> None:
         if count:

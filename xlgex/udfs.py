@@ -301,7 +301,8 @@ def GEX_INFO(chain, spot=None, asof=None, convention=None, gamma_source=None, ex
         ("gamma source", s.gamma_source), ("time rule", s.info()["time_rule"]),
         ("unit", GEX_UNITS[s.unit]), ("spot", c.spot), ("spot source", d.spot_source),
         ("as of (New York)", c.asof), ("as-of source", d.asof_source),
-        ("IV unit", d.iv_unit), ("IVs solved from bid/ask", d.iv_solved), ("rows read", d.rows_read),
+        ("IV unit", d.iv_unit), ("IVs solved from bid/ask", d.iv_solved),
+        ("IVs from the other side", d.iv_other_side), ("rows read", d.rows_read),
         ("contracts read", cov["contracts_read"]), ("contracts used", cov["contracts_priced"]),
     ]  # fmt: skip
     rows += [(f"excluded: {reason}", n) for reason, n in cov["excluded"].items()]

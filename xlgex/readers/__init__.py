@@ -17,7 +17,8 @@ of that format; each format's quirks stay in its own module:
 * ``parquet``   Parquet files (needs pyarrow: the ``parquet`` extra);
 * ``cboe_json`` CBOE's delayed-quotes JSON; ``schwab_json`` TD Ameritrade/Schwab chain JSON;
 * ``occ``       OCC/OSI option symbols, decoded where a table has no expiry/type/strike;
-* ``quotes``    IVs solved from bid/ask where the IV cell is blank, 0 or a placeholder.
+* ``quotes``    IVs where the IV cell is blank, 0 or a placeholder: from each strike's
+                out-of-the-money side (the other side's IV, or solved from bid/ask).
 """
 
 from __future__ import annotations
@@ -73,8 +74,10 @@ def read_chain(source, *, spot=None, asof=None, iv_unit="decimal", multiplier=No
     sheet : str or int, optional
         Workbook sheet by name or 1-based position; default the first holding a chain.
     iv_from_quotes : bool
-        Solve the IV of contracts whose IV is blank, 0 or a placeholder (< 1e-4) from their
-        bid/ask mid (default True; ``chain.diagnostics.iv_solved`` counts them).
+        Give quoted contracts whose IV is blank, 0 or a placeholder (< 1e-4) the IV of their
+        strike's out-of-the-money side: the other side's IV, or their own bid/ask mid's when
+        they are out of the money (default True; ``chain.diagnostics.iv_solved`` and
+        ``iv_other_side`` count them; see :mod:`xlgex.readers.quotes`).
 
     Returns
     -------

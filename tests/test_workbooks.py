@@ -590,3 +590,19 @@ def test_dashboard_mirrors_follow_an_edited_input(engine, committed, stored):
                and isinstance(c.value, float)
                and not _same(c.value, values[("DASHBOARD", ref)])]  # fmt: skip
     assert len(changed) > 50  # net GEX by strike, re-priced at the new spot
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_empty_results_are_stored_as_typed_empty_texts(name, committed):
+    """An empty formula result is stored ``t="str"`` with an empty value, never untyped: what
+    an application shows for an untyped empty value before recalculating is its own guess."""
+    with zipfile.ZipFile(committed[name]) as z:
+        sheets = [z.read(p).decode() for p in z.namelist() if p.startswith("xl/worksheets/sheet")]
+    typed = 0
+    for xml in sheets:
+        for cell in re.findall(r"<c [^>]*>(?:(?!</c>).)*<f>(?:(?!</c>).)*</c>", xml):
+            empty = re.search(r"<v\s*/>|<v></v>", cell) or "<v>" not in cell
+            if empty:
+                assert 't="str"' in cell, cell[:200]
+                typed += 1
+    assert typed > 0  # the banners at least, blank while xlgex runs

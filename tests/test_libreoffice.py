@@ -52,7 +52,11 @@ EDITS = {
     "dashboard-spot": (DASHBOARD, {("Dashboard", "B6"): 6000.0}),
     "dashboard-bucket": (DASHBOARD, {("Dashboard", "B9"): 50.0}),
     "whatif-step": (WHATIF, {("WhatIf", "B9"): 2.0}),
+    "whatif-roll": (WHATIF, {("WhatIf", "C11"): 3.0}),
+    "dashboard-asof": (DASHBOARD, {("Dashboard", "B7"): 46339.5}),  # 2026-11-13 12:00
 }  # fmt: skip
+CHAIN_EDIT = (("Chain", "E10"), 0.5)
+"""An IV typed over one row of the Chain table: every xlgex number then depends on an edit."""
 BUILDERS = {HEDGING: build_hedging, DASHBOARD: build_dashboard, WHATIF: build_whatif}
 
 
@@ -82,6 +86,8 @@ def office(tmp_path_factory) -> dict:
         truth = BUILDERS[name](folder / f"truth-{key}.xlsx", inputs=edits)
         jobs[key] = (Job(TEMPLATE_DIR / name, folder / f"{key}.xlsx",
                          edits=tuple(edits.items())), truth)  # fmt: skip
+    jobs["dashboard-chain"] = (Job(TEMPLATE_DIR / DASHBOARD, folder / "dashboard-chain.xlsx",
+                                   edits=(CHAIN_EDIT,)), None)  # fmt: skip
     jobs["report-saved"] = (Job(report, folder / "report-saved.xlsx",
                                 pdf_sheets=tuple(REPORT_PAGES)), report)  # fmt: skip
     jobs["report-recalc"] = (Job(report, folder / "report-recalc.xlsx", recalc=True), report)
@@ -165,6 +171,15 @@ def _step_rows(cells: dict) -> list:
                                                      )[:1].isdigit():  # fmt: skip
         rows.append(head + 1 + len(rows))
     return rows
+
+
+def test_an_edited_chain_hides_every_xlgex_number(office):
+    """The chain is watched too (its sum and count): no number on the Dashboard survives."""
+    shown = stored_cells(office["dashboard-chain"][0].out)["Dashboard"]
+    numbers = [ref for ref, c in shown.items() if c.formula and isinstance(c.value, float)]
+    assert not numbers, numbers[:10]
+    assert "hidden" in shown["A4"].value
+    assert not [ref for ref, c in shown.items() if _is_error(c.value)]
 
 
 def test_bucket_width_alone_redraws_the_bars(office):

@@ -70,10 +70,16 @@ Sub DoJob(job)
     If Len(job(5)) > 0 Then
         names = Split(job(5), "|")
         For k = 0 To UBound(names)
-            fd(0).Name = "Selection" : fd(0).Value = doc.Sheets.getByName(names(k))
             pdf(0).Name = "FilterName" : pdf(0).Value = "calc_pdf_Export"
-            pdf(1).Name = "FilterData" : pdf(1).Value = fd()
-            doc.storeToURL(job(4) & k & ".pdf", pdf())
+            If names(k) = "*" Then
+                Dim whole(0) As New com.sun.star.beans.PropertyValue
+                whole(0).Name = "FilterName" : whole(0).Value = "calc_pdf_Export"
+                doc.storeToURL(job(4) & k & ".pdf", whole())
+            Else
+                fd(0).Name = "Selection" : fd(0).Value = doc.Sheets.getByName(names(k))
+                pdf(1).Name = "FilterData" : pdf(1).Value = fd()
+                doc.storeToURL(job(4) & k & ".pdf", pdf())
+            End If
         Next k
     End If
     doc.close(True)
@@ -98,7 +104,8 @@ class Job:
     """Open ``source``, optionally recalculate, apply ``edits``, save ``out``, print sheets.
 
     ``edits`` maps ``(sheet, "B6")`` to a number, a text or ``""`` (clear the cell).
-    ``pdf_sheets`` are printed one file each: ``out``'s stem + ``_0.pdf``, ``_1.pdf`` ...
+    ``pdf_sheets`` are printed one file each: ``out``'s stem + ``_0.pdf``, ``_1.pdf`` ...;
+    ``"*"`` prints the whole workbook, as File > Export as PDF does.
     """
 
     source: Path

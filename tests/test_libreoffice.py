@@ -80,7 +80,7 @@ def office(tmp_path_factory) -> dict:
         src = TEMPLATE_DIR / name
         stem = name.removesuffix(".xlsx")
         jobs[f"{stem}-saved"] = (Job(src, folder / f"{stem}-saved.xlsx",
-                                     pdf_sheets=READING[name]), src)  # fmt: skip
+                                     pdf_sheets=(*READING[name], "*")), src)  # fmt: skip
         jobs[f"{stem}-recalc"] = (Job(src, folder / f"{stem}-recalc.xlsx", recalc=True), src)
     for key, (name, edits) in EDITS.items():
         truth = BUILDERS[name](folder / f"truth-{key}.xlsx", inputs=edits)
@@ -203,6 +203,8 @@ def test_reading_sheets_print_to_a_few_pages(name, office):
     for sheet in READING[name]:
         pages = pdf_pages(job.pdf(sheet))
         assert 1 <= pages <= MAX_PAGES[sheet], (sheet, pages)
+    # The whole workbook, as a plain export: no sheet of spills, a page of the chain at most.
+    assert pdf_pages(job.pdf("*")) <= 10
 
 
 def test_report_sheets_print_to_a_few_pages(office):

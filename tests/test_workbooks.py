@@ -458,7 +458,8 @@ def _recalculated(engine, committed, name, inputs=None):
 EXPECTED_CALLS = {
     "xlgex_hedging.xlsx": {"HEDGE_TRADE", "HEDGE_LADDER"},
     "xlgex_dashboard.xlsx": {"GEX_STRIKE", "GEX_FLIP", "GEX_REGIME", "GEX_WALLS", "GEX_INFO",
-                             "GEX_PROFILE", "GEX_TOTAL", "HEDGE_TRADE", "GEX_LEVELS", "GEX_MOVE"},
+                             "GEX_PROFILE", "GEX_TOTAL", "HEDGE_TRADE", "GEX_LEVELS", "GEX_MOVE",
+                             "GEX_EXPOSURE"},
     "xlgex_whatif.xlsx": {"GEX_PROFILE", "GEX_FLIP", "GEX_INFO", "HEDGE_TRADE"},
 }  # fmt: skip
 

@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from pathlib import Path
 
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
 from .chainsheet import (
     _chain_sheet,
     _gex_inputs,
@@ -28,6 +30,10 @@ from .kit import (
 )
 
 # --------------------------------------------------------------------------- dashboard
+
+EXPOSURE_PANELS = {"delta": "Dealer delta exposure (DEX)", "vanna": "Dealer vanna exposure (VEX)",
+                   "charm": "Dealer charm exposure (CEX)"}
+"""The GEX_EXPOSURE tables the dashboard shows, by greek."""
 
 BUCKETS = 25
 """Bars in the dashboard's strike chart: spot's bucket and 12 on each side."""
@@ -102,6 +108,14 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
                       fmts=[f("label"), f("output", "#,##0"), f("plain", MONEY)])  # fmt: skip
     live.text("X5", "=GEX_MOVE(..., \"0dte\")", "section")
     move = live.udf("X6", "GEX_MOVE", *ext[:3], "0dte", "", ext[3], fmts=pair_fmts)
+    exposures = {}
+    for k, greek in enumerate(EXPOSURE_PANELS):
+        col = xl_col_to_name(26 + 5 * k)  # AA, AF, AK
+        live.text(f"{col}5", f'=GEX_EXPOSURE(..., "{greek}")', "section")
+        exposures[greek] = (f"{col}6", live.udf(
+            f"{col}6", "GEX_EXPOSURE", ext[0], greek, *ext[1:], header=f("header"),
+            fmts=[f("calc", "#,##0")] + [f("plain", MONEY)] * 3))  # fmt: skip
+        live.ws.set_column(26 + 5 * k, 29 + 5 * k, 13)
     row_formats = {"net GEX at spot ($ per 1%)": MONEY_BN2, "0DTE share of gross GEX": "0.0%",
                    "distance to flip %": '0.00"%"'}  # fmt: skip
     detail_fmts = {(i, 1): f("output", row_formats[key]) for i, (key, value) in
@@ -166,6 +180,18 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     sh.mirror(f"A{top + 1}", live, "X6", move, pair_fmts, stale=stale,
               cell_fmts={(i, 1): fmt for i, fmt in money_row.items()})  # fmt: skip
     panels_end = top + len(move)
+
+    # Dealer delta, vanna and charm exposure by strike, right of the chart helpers.
+    for k, (greek, (src, grid)) in enumerate(exposures.items()):
+        col = 32 + 5 * k  # AG, AL, AQ
+        sh.text(xl_rowcol_to_cell(2, col), f"{EXPOSURE_PANELS[greek]}: =GEX_EXPOSURE(..., "
+                f'"{greek}")', "section")  # fmt: skip
+        sh.text(xl_rowcol_to_cell(3, col), "$ shown in millions, per strike", "note")
+        sh.mirror(xl_rowcol_to_cell(4, col), live, src, grid,
+                  [f("calc", "#,##0")] + [f("plain", MONEY)] * 3, header=f("header"),
+                  margin=_margin(grid[1:]), stale=stale)  # fmt: skip
+        sh.ws.set_column(col, col + 3, 13)
+        sh.ws.set_column(col + 4, col + 4, 2)
 
     # Long tables to the right of the charts.
     sh.text("R3", "GEX by strike: =GEX_STRIKE", "section")
@@ -276,7 +302,8 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
         "Below the diagnostics: the key levels (=GEX_LEVELS: walls by GEX and by open "
         "interest, the largest positive and negative net GEX strikes) and today's expected "
         "move (=GEX_MOVE with view \"0dte\": the ATM straddle, its breakevens and the one-sigma "
-        "move of the 0DTE expiry).",
+        "move of the 0DTE expiry). Right of the chart helpers: dealer delta, vanna and charm "
+        "exposure by strike (=GEX_EXPOSURE with greek \"delta\", \"vanna\", \"charm\").",
         "The spilled results (GEX_WALLS, GEX_REGIME details, GEX_INFO, GEX_STRIKE, "
         "GEX_PROFILE) are dynamic arrays on the Live sheet; the Dashboard shows them cell by "
         "cell with =IF(Live!J7=\"\",\"\",Live!J7), plus 20% blank rows after GEX_STRIKE and "

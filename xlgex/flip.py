@@ -358,15 +358,20 @@ def gamma_flip(chain: Chain, *, method: str = "profile", levels=None,
     if not len(roots):
         return Figure(float("nan"), crossings=(), directions=(), distances=(),
                       reason=_no_flip_reason(y, low, high, what), **info)  # fmt: skip
+    return _flip_figure(roots, below, spot, s.preset == "classic", info)
+
+
+def _flip_figure(roots, below, spot: float, classic: bool, info: dict) -> Figure:
+    """The crossing nearest spot (classic: the lowest), with every crossing, its direction
+    (from the nonzero value ``below`` it) and distance from spot."""
     order = np.argsort(roots)
     roots = [float(r) for r in np.asarray(roots)[order]]
     directions = tuple(NEG_TO_POS if v < 0 else POS_TO_NEG for v in np.asarray(below)[order])
-    if s.preset == "classic":
+    if classic:
         flip, rule = roots[0], "first sign change (classic)"
     else:
         flip = min(roots, key=lambda r: abs(r - spot))
         rule = "crossing nearest spot"
-    reason = f"{len(roots)} crossing(s) between {low:,.2f} and {high:,.2f}; {rule}"
+    reason = f"{len(roots)} crossing(s) between {info['grid_low']:,.2f} and {info['grid_high']:,.2f}; {rule}"
     return Figure(flip, crossings=tuple(roots), directions=directions,
                   distances=tuple(r - spot for r in roots), reason=reason, **info)  # fmt: skip
-

@@ -49,40 +49,57 @@ TERM_FRONT_DAYS, TERM_BACK_DAYS = 30.0, 90.0
 
 
 def _priced_groups(chain, s):
-    """The window's priced contracts, and (settlement minute, row indices) per expiry."""
+    """The window's priced contracts, (settlement minute, row indices) per expiry, and each
+    contract's time to settlement in years (computed once)."""
     sel = chain.select(s.expiries)
     sel = sel.take(sel.has_iv)
-    keys, group = np.unique(sel.settle_minutes, return_inverse=True)
-    return sel, [(key, np.flatnonzero(group == g)) for g, key in enumerate(keys)]
+    keys, group, counts = np.unique(sel.settle_minutes, return_inverse=True, return_counts=True)
+    rows = np.split(np.argsort(group, kind="stable"), np.cumsum(counts)[:-1])  # ascending in each
+    return sel, list(zip(keys, rows, strict=True)) if keys.size else [], sel.t_years
 
 
-def _expiry_fields(sel, rows) -> dict:
+def _expiry_fields(sel, rows, t_years) -> dict:
     i = rows[0]
-    t = float(sel.t_years[i])
+    t = float(t_years[i])
     return {"expiry": sel.expiry[i], "settlement": "AM" if sel.am_settled[i] else "PM",
             "days": int(days_to_expiry(sel.expiry[i:i + 1], sel.asof.date())[0]),
             "t_years": t}  # fmt: skip
 
 
-def _atm(sel, rows, s) -> dict:
+def _side_ivs(sel, rows, calls: bool):
+    """Sorted strikes of one side of an expiry and their IVs (the last row of a strike wins)."""
+    side = rows[sel.is_call[rows] == calls][::-1]
+    strikes, last = np.unique(sel.strike[side], return_index=True)
+    return strikes, sel.iv[side][last]
+
+
+def _atm_ivs(sel, rows):
+    """(ATM strike, call IV, put IV) of one expiry, or None without a strike quoted both ways."""
+    (ck, civ), (pk, piv) = _side_ivs(sel, rows, True), _side_ivs(sel, rows, False)
+    both = np.intersect1d(ck, pk)
+    if both.size == 0:
+        return None
+    k = float(both[int(np.argmin(np.abs(both - sel.spot)))])
+    return k, float(civ[np.searchsorted(ck, k)]), float(piv[np.searchsorted(pk, k)])
+
+
+def _atm(sel, rows, s, t_years) -> dict:
     """ATM strike, IVs, straddle and move of one expiry (NaN and a reason when none)."""
-    calls = {float(sel.strike[i]): float(sel.iv[i]) for i in rows if sel.is_call[i]}
-    puts = {float(sel.strike[i]): float(sel.iv[i]) for i in rows if not sel.is_call[i]}
-    both = np.array(sorted(set(calls) & set(puts)))
+    found = _atm_ivs(sel, rows)
     nan = float("nan")
     out = dict.fromkeys(("atm_strike", "call_iv", "put_iv", "atm_iv", "straddle",
                          "breakeven_low", "breakeven_high", "move", "low_1sd", "high_1sd"), nan)
-    if both.size == 0:
+    if found is None:
         return out | {"reason": "no strike with both a priced call and put"}
-    k = float(both[int(np.argmin(np.abs(both - sel.spot)))])
-    t = float(sel.t_years[rows[0]])
-    call = greeks(sel.spot, k, t, calls[k], s.rate, s.div_yield, True)["price"]
-    put = greeks(sel.spot, k, t, puts[k], s.rate, s.div_yield, False)["price"]
+    k, call_iv, put_iv = found
+    t = float(t_years[rows[0]])
+    call = greeks(sel.spot, k, t, call_iv, s.rate, s.div_yield, True)["price"]
+    put = greeks(sel.spot, k, t, put_iv, s.rate, s.div_yield, False)["price"]
     straddle = float(call + put)
-    atm_iv = (calls[k] + puts[k]) / 2
+    atm_iv = (call_iv + put_iv) / 2
     move = sel.spot * atm_iv * np.sqrt(t)
     return out | {
-        "atm_strike": k, "call_iv": calls[k], "put_iv": puts[k], "atm_iv": atm_iv,
+        "atm_strike": k, "call_iv": call_iv, "put_iv": put_iv, "atm_iv": atm_iv,
         "straddle": straddle, "breakeven_low": k - straddle, "breakeven_high": k + straddle,
         "move": move, "low_1sd": sel.spot - move, "high_1sd": sel.spot + move, "reason": "",
     }  # fmt: skip
@@ -104,10 +121,10 @@ def atm_by_expiry(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     spot units per unit of underlying, IVs decimal. ``reason`` says why a row has no figure.
     """
     s = _resolve(settings, kwargs)
-    sel, groups = _priced_groups(chain, s)
+    sel, groups, t = _priced_groups(chain, s)
     if not groups:
         _no_priced(chain, s)
-    df = pd.DataFrame([_expiry_fields(sel, rows) | _atm(sel, rows, s) for _, rows in groups])
+    df = pd.DataFrame([_expiry_fields(sel, rows, t) | _atm(sel, rows, s, t) for _, rows in groups])
     df.attrs.update(s.info(), spot=chain.spot, asof=chain.asof.isoformat(timespec="minutes"))
     return df
 
@@ -120,10 +137,9 @@ def _iv_at_delta(delta, iv, target) -> float:
     return float(np.interp(target, delta[order], iv[order]))
 
 
-def _skew(sel, rows, s) -> dict:
+def _skew(sel, rows, delta_all) -> dict:
     k, iv, is_call = sel.strike[rows], sel.iv[rows], sel.is_call[rows]
-    t = sel.t_years[rows]
-    delta = greeks(sel.spot, k, t, iv, s.rate, s.div_yield, is_call)["delta"]
+    delta = delta_all[rows]
     otm_call = is_call & (k >= sel.spot)
     otm_put = ~is_call & (k <= sel.spot)
     call_iv = _iv_at_delta(delta[otm_call], iv[otm_call], SKEW_DELTA)
@@ -137,6 +153,11 @@ def _skew(sel, rows, s) -> dict:
     return {"call_iv_25d": call_iv, "put_iv_25d": put_iv, "rr_25d_vol_pts": rr, "reason": reason}
 
 
+def _atm_iv(sel, rows) -> float:
+    found = _atm_ivs(sel, rows)
+    return float("nan") if found is None else (found[1] + found[2]) / 2
+
+
 def skew_by_expiry(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     """25-delta call IV, put IV and risk reversal (vol points) per expiry, with the ATM IV.
 
@@ -144,10 +165,11 @@ def skew_by_expiry(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     rr_25d_vol_pts, reason`` (see the module docstring for the definitions).
     """
     s = _resolve(settings, kwargs)
-    sel, groups = _priced_groups(chain, s)
+    sel, groups, t = _priced_groups(chain, s)
     if not groups:
         _no_priced(chain, s)
-    rows = [_expiry_fields(sel, r) | {"atm_iv": _atm(sel, r, s)["atm_iv"]} | _skew(sel, r, s)
+    delta = greeks(sel.spot, sel.strike, t, sel.iv, s.rate, s.div_yield, sel.is_call)["delta"]
+    rows = [_expiry_fields(sel, r, t) | {"atm_iv": _atm_iv(sel, r)} | _skew(sel, r, delta)
             for _, r in groups]  # fmt: skip
     df = pd.DataFrame(rows)
     df.attrs.update(s.info(), spot=chain.spot, asof=chain.asof.isoformat(timespec="minutes"))

@@ -126,6 +126,8 @@ def _numbers(col, label, where: _Where) -> tuple[np.ndarray, np.ndarray]:
 
 def _refuse_booleans(col, candidates: np.ndarray, label, where: _Where) -> None:
     """TRUE/FALSE cells convert to 1/0: look at the cells that did."""
+    if not {bool, np.bool_} & set(map(type, col[candidates])):
+        return
     for i in candidates:
         if isinstance(col[i], (bool, np.bool_)):
             raise where.fail("boolean", int(i), label, value=str(bool(col[i])).upper())
@@ -142,10 +144,17 @@ def distinct(col: np.ndarray):
         return col.tolist()
 
 
+def _has_percent(col: np.ndarray) -> bool:
+    try:  # a column of text, joined at C speed
+        return "%" in "".join(col.tolist())
+    except TypeError:
+        return any(isinstance(v, str) and "%" in v for v in distinct(col))
+
+
 def percent_cells(col: np.ndarray) -> np.ndarray:
     """IV cells written with a percent sign (``"25.43%"``, thinkorswim) as decimals (0.2543);
     other cells unchanged."""
-    if col.dtype != object or not any(isinstance(v, str) and "%" in v for v in distinct(col)):
+    if col.dtype != object or not _has_percent(col):
         return col
     marked = [i for i, v in enumerate(col) if isinstance(v, str) and v.rstrip().endswith("%")]
     col = col.copy()

@@ -151,6 +151,8 @@ def _without_repeated_headers(rows, numbers, head: int):
     header = [_key(c) for c in rows[head]]
     j = next(k for k, h in enumerate(header) if h in _STRIKE_KEYS | _SYMBOL_KEYS)
     named = rows[head][j]  # a repeated header names the column the same way: cheap test first
+    if _absent(named, rows[head + 1 :], j):
+        return rows, numbers
     header_rows = [
         i
         for i, row in enumerate(rows)
@@ -170,6 +172,15 @@ def _without_repeated_headers(rows, numbers, head: int):
     keep = [i for i in range(len(rows)) if i not in drop]
     numbers = [numbers[i] if numbers is not None else i + 1 for i in keep]
     return [rows[i] for i in keep], numbers
+
+
+def _absent(named, body, j: int) -> bool:
+    """Whether no row of ``body`` has ``named`` in column ``j`` (checked at C speed); False
+    when that cannot be told so quickly (ragged or unusual rows)."""
+    try:
+        return named not in list(map(itemgetter(j), body))
+    except Exception:  # a short row, a None row, cells that do not compare: the full scan decides
+        return False
 
 
 def _listed(names, nothing: str = "nothing", limit: int = 12) -> str:

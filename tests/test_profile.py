@@ -145,3 +145,47 @@ def test_tabulated_error_bounds_never_undercut_the_bound(points, sigmas):
     from xlgex.core.profile import _error_table
 
     assert _error_table(points, np.array([sigmas]))[0] >= chebyshev_error_bound(points, sigmas)
+
+
+def smile_reference(levels, spot, strike, t, vol, group, weights, power):
+    """One contract at a time: its expiry's smile read at K S / L by np.interp over that
+    expiry's quoted strikes (first quote per strike), plus its own offset; scipy's density."""
+    out = np.zeros((len(levels), weights.shape[1]))
+    for i in range(strike.size):
+        if not np.isfinite(vol[i]) or vol[i] <= 0 or t[i] <= 0:
+            continue
+        same = np.flatnonzero((group == group[i]) & np.isfinite(vol) & (vol > 0))
+        same = same[np.argsort(strike[same], kind="stable")]
+        xs, first = np.unique(strike[same], return_index=True)
+        ys = vol[same][first]
+        for j, level in enumerate(levels):
+            v = vol[i] - np.interp(strike[i], xs, ys) + np.interp(strike[i] * spot / level, xs, ys)
+            if v > 0:
+                out[j] += weights[i] * float(ref_gamma(level, strike[i], t[i], v)) * level**power
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sticky_moneyness_grid_matches_the_reference_across_tiles(seed, monkeypatch):
+    from xlgex.core import profile
+
+    monkeypatch.setattr(profile, "TILE_CONTRACTS", 7)  # many tiles of contracts and of levels
+    monkeypatch.setattr(profile, "TILE_LEVELS", 3)
+    rng = np.random.default_rng(seed)
+    n = 90
+    strike, t, vol, weights = random_contracts(seed, n)
+    strike = np.round(strike / 25.0) * 25.0  # shared strikes: calls and puts quote the same K
+    group = rng.integers(0, 4, n)
+    group[0] = 7  # a smile with one quoted strike
+    t = np.select([group == g for g in range(4)] + [group == 7], [1 / 365, 0.02, 0.3, 1.5, 0.1])
+    vol[rng.random(n) < 0.1] = np.nan  # no IV: no gamma, not in any smile
+    vol = vol - 0.1  # some pushed to zero or below: no gamma
+    levels = np.array([4100.0, 4630.0, 4990.0, 5000.0, 5010.0, 5480.0, 5900.0])
+    smile = profile.sticky_moneyness_vols(5000.0, strike, vol, group)
+    expected = smile_reference(levels, 5000.0, strike, t, vol, group, weights, 2)
+    got = profile.StickyMoneynessGrid(smile, t, weights)(levels[::-1])[::-1]
+    net = profile.StickyMoneynessGrid(smile, t, weights)(levels, net=True)
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(net, expected.sum(axis=1), rtol=1e-9, atol=1e-12 * scale)
+    assert scale > 0 and np.count_nonzero(np.abs(expected) > 1e-6 * scale) > 5

@@ -23,10 +23,10 @@ from .chain import Chain
 from .conventions import CLASSIC_DAYS_PER_YEAR, ONE_PCT
 from .core.exposure import GEX_POWER_OF_SPOT
 from .core.profile import (
+    StickyMoneynessGrid,
     StickyStrikeGrid,
     WindowedNet,
     inverse_cubic_guess,
-    profile_kernel,
     refine_brackets,
     sticky_moneyness_vols,
     strict_sign_changes,
@@ -103,7 +103,7 @@ class _ProfileInputs:
             dealer = dealer * ONE_PCT
         self.dealer = dealer
         """Net weight per contract: dealer contracts x multiplier (x 0.01 for $ per 1%)."""
-        self.vol_at, self._grid = None, None
+        self.vol_at, self._grid, self._moneyness = None, None, None
         if vol_rule == "sticky_moneyness":
             self.vol_at = sticky_moneyness_vols(self.spot, self.strike, self.vol, self.expiry)
         self.info = s.info() | {
@@ -131,19 +131,22 @@ class _ProfileInputs:
                                           self.weights, self.rate, self.div_yield)  # fmt: skip
         return self._grid
 
+    def kernel(self) -> StickyStrikeGrid | StickyMoneynessGrid:
+        """The contracts prepared once for either vol rule (reused by every refinement step)."""
+        if self.vol_at is None:
+            return self.prepared()
+        if self._moneyness is None:
+            self._moneyness = StickyMoneynessGrid(self.vol_at, self.t_years, self.weights,
+                                                  self.rate, self.div_yield)  # fmt: skip
+        return self._moneyness
+
     def parts(self, levels) -> np.ndarray:
         """(len(levels), 2) array of call and put GEX at each level."""
-        if self.vol_at is None:
-            return self.prepared()(levels, self.power)
-        return profile_kernel(levels, self.strike, self.t_years, self.vol, self.weights,
-                              self.rate, self.div_yield, self.power, vol_at=self.vol_at)  # fmt: skip
+        return self.kernel()(levels, self.power)
 
     def net(self, levels) -> np.ndarray:
         """Net GEX at each of ``levels`` (one weight column: cheaper than :meth:`parts`)."""
-        if self.vol_at is None:
-            return self.prepared()(levels, self.power, net=True)
-        return profile_kernel(levels, self.strike, self.t_years, self.vol, self.dealer,
-                              self.rate, self.div_yield, self.power, vol_at=self.vol_at)  # fmt: skip
+        return self.kernel()(levels, self.power, net=True)
 
 
 def _grid(spot: float, s: GexSettings, levels, n_levels, range_pct) -> np.ndarray:

@@ -25,7 +25,7 @@ import functools
 import numpy as np
 
 __all__ = [
-    "profile_kernel", "StickyStrikeGrid", "WindowedNet", "sticky_moneyness_vols",
+    "profile_kernel", "StickyStrikeGrid", "StickyMoneynessGrid", "WindowedNet", "sticky_moneyness_vols",
     "strict_sign_changes", "refine_brackets", "inverse_cubic_guess", "chebyshev_error_bound",
 ]  # fmt: skip
 
@@ -94,13 +94,16 @@ MONEYNESS_BLOCK = 32
 
 def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, vol_at,
                       max_cells):  # fmt: skip
-    """Profile with per-level vols, in blocks of ascending levels.
+    """Profile with per-level vols, in blocks of ascending levels (any ``vol_at``).
 
-    When ``vol_at`` has ``high`` (each contract's largest vol at any level), a block prices
-    only the contracts that can have :math:`|d_1| \\le` :data:`BAND_SIGMAS` at one of its
+    A smile from :func:`sticky_moneyness_vols` goes through :class:`StickyMoneynessGrid`.
+    Otherwise, when ``vol_at`` has ``high`` (each contract's largest vol at any level), a block
+    prices only the contracts that can have :math:`|d_1| \\le` :data:`BAND_SIGMAS` at one of its
     levels: :math:`-9\\sigma\\sqrt T - \\sigma^2T/2 \\le \\ln(L/K) + (r-q)T \\le 9\\sigma\\sqrt T`
     for some :math:`\\sigma \\le` ``high``.
     """
+    if isinstance(vol_at, _SmileVols):
+        return StickyMoneynessGrid(vol_at, t_years, weights, rate, div_yield)(levels, power)
     strike, t_years, rate, div_yield = np.broadcast_arrays(
         *(np.asarray(x, dtype=float) for x in (strike, t_years, rate, div_yield))
     )
@@ -109,8 +112,6 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     idx = np.flatnonzero((t_years > 0.0) & np.any(w != 0.0, axis=1))
     if idx.size == 0 or levels.size == 0:
         return out
-    if hasattr(vol_at, "order"):
-        idx = idx[vol_at.order(idx)]
     t, log_k, r, q, w = t_years[idx], np.log(strike[idx]), rate[idx], div_yield[idx], w[idx]
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
@@ -124,26 +125,99 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     for start in range(0, levels.size, step):
         x = log_levels[start:start + step]
         sub = np.flatnonzero((band_low <= x[-1]) & (band_high >= x[0]))
-        if sub.size == 0:
-            continue
-        vs = np.asarray(vol_at(levels[order[start:start + step]], idx[sub]), dtype=float)
-        no_vol = ~(vs > 0.0)  # vol pushed to zero or below: no gamma
-        np.maximum(vs, _NO_VOL, out=vs)
-        vs *= sqrt_t[sub]
-        inv = np.reciprocal(vs)
-        inv[no_vol] = 0.0  # the cell ends as exp(0) x 0 = 0
-        d1 = np.square(vs)
-        d1 *= 0.5
-        d1 += x[:, None]
-        d1 += drift[sub]
-        d1 *= inv
-        np.square(d1, out=d1)
-        d1 *= -0.5
-        np.exp(d1, out=d1)
-        d1 *= inv
-        out[order[start:start + step]] = d1 @ (w[sub] * disc_q[sub, None])
+        if sub.size:
+            vs = np.asarray(vol_at(levels[order[start:start + step]], idx[sub]), dtype=float)
+            out[order[start:start + step]] = _moneyness_tile(vs, x, sqrt_t[sub], drift[sub]) \
+                @ (w[sub] * disc_q[sub, None])
     out *= (levels ** (power - 1))[:, None]
     return out
+
+
+def _moneyness_tile(vs, x, sqrt_t, drift) -> np.ndarray:
+    """``exp(-d1**2 / 2) / (sigma sqrt T)`` in place of the vols ``vs`` (levels ``x`` in rows).
+
+    Cells whose vol is zero, negative or NaN (pushed there by a vol shift) end as 0.
+    """
+    no_vol = ~(vs > 0.0)
+    np.maximum(vs, _NO_VOL, out=vs)
+    vs *= sqrt_t
+    inv = np.reciprocal(vs)
+    inv[no_vol] = 0.0  # the cell ends as exp(0) x 0 = 0
+    np.square(vs, out=vs)
+    vs *= 0.5
+    vs += x[:, None]
+    vs += drift
+    vs *= inv
+    np.square(vs, out=vs)
+    vs *= -0.5
+    np.exp(vs, out=vs)
+    vs *= inv
+    return vs
+
+
+class StickyMoneynessGrid:
+    """Contracts prepared once for sticky-moneyness pricing at any spot levels.
+
+    Each expiry's smile (from :func:`sticky_moneyness_vols`) becomes one piece of a single
+    piecewise-linear table: smile ``g`` is shifted along the strike axis to lie after smile
+    ``g - 1``, and each contract's query ``K S / L`` is clipped to its smile's quoted strikes
+    (flat beyond the ends) and shifted likewise, so a whole tile of levels by contracts is read
+    in one interpolation. Contracts are priced in cache-sized tiles of :data:`TILE_LEVELS`
+    levels by :data:`TILE_CONTRACTS` contracts, only where :math:`|d_1|` can be at most
+    :data:`BAND_SIGMAS` (with the contract's largest vol at any level).
+    """
+
+    def __init__(self, smile: _SmileVols, t_years, weights, rate=0.0, div_yield=0.0):
+        strike, t_years, rate, div_yield = np.broadcast_arrays(
+            smile.strike, *(np.asarray(x, dtype=float) for x in (t_years, rate, div_yield))
+        )
+        weights = np.asarray(weights, dtype=float).reshape(strike.size, -1)
+        self.columns = weights.shape[1]
+        idx = np.flatnonzero((t_years > 0.0) & np.any(weights != 0.0, axis=1) & (smile.group >= 0))
+        idx = idx[np.lexsort((strike[idx], smile.group[idx]))]
+        group = smile.group[idx]
+        first = np.array([xs[0] for xs, _ in smile.smiles])
+        last = np.array([xs[-1] for xs, _ in smile.smiles])
+        shift = np.r_[0.0, np.cumsum(last - first + 1.0)[:-1]] - first  # smile g on [s_g, s_g + span]
+        self.table_x = np.concatenate([xs + d for (xs, _), d in zip(smile.smiles, shift, strict=True)])
+        self.table_y = np.concatenate([ys for _, ys in smile.smiles])
+        t = t_years[idx]
+        self.scaled_strike = strike[idx] * smile.spot  # K S: the smile is read at K S / L
+        self.low, self.high, self.shift = first[group], last[group], shift[group]
+        self.own = smile.own[idx]
+        self.sqrt_t = np.sqrt(t)
+        self.drift = (rate[idx] - div_yield[idx]) * t - np.log(strike[idx])
+        self.w = weights[idx] * (np.exp(-div_yield[idx] * t) * _INV_SQRT_2PI)[:, None]
+        high = np.nan_to_num(smile.high[idx], nan=0.0)
+        self.band_low = -self.drift - BAND_SIGMAS * high * self.sqrt_t - 0.5 * high * high * t
+        self.band_high = -self.drift + BAND_SIGMAS * high * self.sqrt_t
+
+    def __len__(self) -> int:
+        return int(self.w.shape[0])
+
+    def __call__(self, levels, power=2, net=False) -> np.ndarray:
+        """``(len(levels), columns)`` sums of ``weights * gamma(L) * L**power``; ``net=True``:
+        one ``(len(levels),)`` sum over all columns."""
+        levels = np.asarray(levels, dtype=float).ravel()
+        w = self.w.sum(axis=1, keepdims=True) if net else self.w
+        out = np.zeros((levels.size, w.shape[1]))
+        order = np.argsort(levels)
+        x = np.log(levels[order])
+        for start in range(0, levels.size, TILE_LEVELS):
+            block = order[start:start + TILE_LEVELS]
+            xs = x[start:start + TILE_LEVELS]
+            sub = np.flatnonzero((self.band_low <= xs[-1]) & (self.band_high >= xs[0]))
+            inverse = 1.0 / levels[block]
+            for lo in range(0, sub.size, TILE_CONTRACTS):
+                pick = sub[lo:lo + TILE_CONTRACTS]
+                query = np.multiply.outer(inverse, self.scaled_strike[pick])
+                np.clip(query, self.low[pick], self.high[pick], out=query)
+                query += self.shift[pick]
+                vs = np.interp(query, self.table_x, self.table_y)
+                vs += self.own[pick]
+                out[block] += _moneyness_tile(vs, xs, self.sqrt_t[pick], self.drift[pick]) @ w[pick]
+        out *= (levels ** (power - 1))[:, None]
+        return out[:, 0] if net else out
 
 
 class StickyStrikeGrid:

@@ -103,13 +103,17 @@ def _forwards(settle, fill, strike, is_call, mid, t_years, spot):
 def _other_side(fill, settle, strike, multiplier, is_call) -> np.ndarray:
     """Row index of the other side (put for a call) of each ``fill`` row's strike: same
     settlement instant, strike and multiplier. -1 where there is none or more than one."""
-    index: dict = {}
-    keys = zip(settle.tolist(), strike.tolist(), multiplier.tolist(), is_call.tolist(), strict=True)
-    for i, key in enumerate(keys):
-        index[key] = -1 if key in index else i
+    code = np.zeros(strike.size, dtype=np.int64)
+    for key in (settle, strike, multiplier):  # one integer per (settlement, strike, multiplier)
+        values, inverse = np.unique(key, return_inverse=True)
+        code = code * values.size + inverse.reshape(-1)
+    code = code * 2 + is_call  # the other side of a contract is code ^ 1
+    codes, first, counts = np.unique(code, return_index=True, return_counts=True)
+    alone = np.where(counts == 1, first, -1)  # a contract listed twice has no single twin
     twin = np.full(strike.size, -1)
-    for i in np.flatnonzero(fill):
-        twin[i] = index.get((int(settle[i]), float(strike[i]), float(multiplier[i]), not is_call[i]), -1)
+    wanted = code[fill] ^ 1
+    at = np.minimum(np.searchsorted(codes, wanted), codes.size - 1)
+    twin[fill] = np.where(codes[at] == wanted, alone[at], -1)
     return twin
 
 

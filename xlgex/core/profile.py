@@ -445,7 +445,8 @@ class WindowedNet:
                 values = np.zeros(points)
                 _dense_tiles(own, grid.b[members], grid.c[members], grid.a[members], values)
                 self.values += _barycentric(self.nodes, own, values, _chebyshev_weights(points))
-                bound += magnitude[members] @ (_error_table(points, sigmas[members]) + BAND_RESIDUE)
+                errors = _error_table(points, sigmas[members]) + BAND_RESIDUE
+                bound += _sum_of_products(magnitude[members], errors)
         self.bound = bound
         """Error bound of :meth:`approximate` at level ``L`` is ``bound * L**(power - 1)``."""
         self.counts = {"exact": len(self.exact), "smooth": int((kind >= 0).sum()),
@@ -510,6 +511,12 @@ def _smooth_classes(grid: StickyStrikeGrid, lo: float, hi: float, levels_hint: i
     return kind, in_window
 
 
+def _sum_of_products(x, y) -> float:
+    """``x @ y`` without BLAS: OpenBLAS splits dot products over 10,000 entries across threads,
+    whose start-up costs more than the product itself (milliseconds on a busy machine)."""
+    return float(np.einsum("i,i->", x, y))
+
+
 @functools.lru_cache(maxsize=16)
 def _chebyshev_weights(points: int) -> np.ndarray:
     """Barycentric weights of ``points`` Chebyshev points of the second kind."""
@@ -525,7 +532,7 @@ def _barycentric(x, nodes, values, weights) -> np.ndarray:
     hit = diff == 0.0
     diff[hit] = 1.0
     ratio = weights / diff
-    out = (ratio @ values) / ratio.sum(axis=1)
+    out = np.einsum("ij,j->i", ratio, values) / ratio.sum(axis=1)  # no BLAS threads: see _sum_of_products
     rows, cols = np.nonzero(hit)
     out[rows] = values[cols]
     return out

@@ -16,6 +16,7 @@ from ..errors import NothingPricedError, XlgexError
 from ..flip import DEFAULT_LEVELS, DEFAULT_RANGE_PCT, gamma_flip
 from ..gex import gex_settings, gex_walls, total_gex
 from ..readers import read_chain
+from ..readers.memory import gc_paused
 from ..regime import NEAR_FLIP_PCT, classify_regime
 from ..results import Figure
 from ..views import vol_summary
@@ -184,7 +185,8 @@ def analyse(task: dict, settings: dict) -> dict:
         return {"status": "skipped", "cacheable": False,
                 "row": where | {"message": message, "error": "NotVisible"}}  # fmt: skip
     try:
-        row = _row(_chain(Path(task["path"]), s), s)
+        with gc_paused():  # a snapshot's objects hold no cycles: freed by reference counts
+            row = _row(_chain(Path(task["path"]), s), s)
     except XlgexError as err:
         return {"status": "skipped", "cacheable": True,
                 "row": where | {"message": str(err), "error": type(err).__name__}}  # fmt: skip

@@ -188,4 +188,6 @@ def test_sticky_moneyness_grid_matches_the_reference_across_tiles(seed, monkeypa
     scale = np.abs(expected).max()
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * scale)
     np.testing.assert_allclose(net, expected.sum(axis=1), rtol=1e-9, atol=1e-12 * scale)
+    generic = profile.profile_kernel(levels, strike, t, vol, weights, vol_at=lambda lv, idx: smile(lv, idx))
+    np.testing.assert_allclose(generic, expected, rtol=1e-9, atol=1e-12 * scale)  # any vol_at
     assert scale > 0 and np.count_nonzero(np.abs(expected) > 1e-6 * scale) > 5

@@ -116,7 +116,7 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
     drift = (r - q) * t - log_k
-    high = np.nan_to_num(getattr(vol_at, "high", np.full(strike.size, np.inf))[idx], nan=0.0)
+    high = np.nan_to_num(getattr(vol_at, "high", np.full(strike.size, np.inf))[idx], nan=0.0, posinf=np.inf)
     band_low = -drift - BAND_SIGMAS * high * sqrt_t - 0.5 * high * high * t
     band_high = -drift + BAND_SIGMAS * high * sqrt_t
     order = np.argsort(levels)
@@ -133,26 +133,28 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     return out
 
 
-def _moneyness_tile(vs, x, sqrt_t, drift) -> np.ndarray:
-    """``exp(-d1**2 / 2) / (sigma sqrt T)`` in place of the vols ``vs`` (levels ``x`` in rows).
+def _moneyness_tile(vs, x, sqrt_t, drift, positive=False) -> np.ndarray:
+    """``exp(-d1**2 / 2) / (sigma sqrt T)`` for the vols ``vs`` (levels ``x`` in rows).
 
-    Cells whose vol is zero, negative or NaN (pushed there by a vol shift) end as 0.
+    Cells whose vol is zero, negative or NaN (pushed there by a vol shift) end as 0;
+    ``positive=True`` says there are none.
     """
-    no_vol = ~(vs > 0.0)
-    np.maximum(vs, _NO_VOL, out=vs)
+    no_vol = None if positive else ~(vs > 0.0)
+    if no_vol is not None:
+        np.maximum(vs, _NO_VOL, out=vs)
     vs *= sqrt_t
     inv = np.reciprocal(vs)
-    inv[no_vol] = 0.0  # the cell ends as exp(0) x 0 = 0
-    np.square(vs, out=vs)
+    if no_vol is not None:
+        inv[no_vol] = 0.0  # the cell ends as exp(0) x 0 = 0
+    d1 = np.add.outer(x, drift)
+    d1 *= inv
     vs *= 0.5
-    vs += x[:, None]
-    vs += drift
-    vs *= inv
-    np.square(vs, out=vs)
-    vs *= -0.5
-    np.exp(vs, out=vs)
-    vs *= inv
-    return vs
+    d1 += vs
+    np.square(d1, out=d1)
+    d1 *= -0.5
+    np.exp(d1, out=d1)
+    d1 *= inv
+    return d1
 
 
 class StickyMoneynessGrid:
@@ -162,7 +164,8 @@ class StickyMoneynessGrid:
     piecewise-linear table: smile ``g`` is shifted along the strike axis to lie after smile
     ``g - 1``, and each contract's query ``K S / L`` is clipped to its smile's quoted strikes
     (flat beyond the ends) and shifted likewise, so a whole tile of levels by contracts is read
-    in one interpolation. Contracts are priced in cache-sized tiles of :data:`TILE_LEVELS`
+    in one interpolation, once per strike (calls and puts of a strike share it; each adds its
+    own offset). Contracts are priced in cache-sized tiles of :data:`TILE_LEVELS`
     levels by :data:`TILE_CONTRACTS` contracts, only where :math:`|d_1|` can be at most
     :data:`BAND_SIGMAS` (with the contract's largest vol at any level).
     """
@@ -182,9 +185,14 @@ class StickyMoneynessGrid:
         self.table_x = np.concatenate([xs + d for (xs, _), d in zip(smile.smiles, shift, strict=True)])
         self.table_y = np.concatenate([ys for _, ys in smile.smiles])
         t = t_years[idx]
-        self.scaled_strike = strike[idx] * smile.spot  # K S: the smile is read at K S / L
-        self.low, self.high, self.shift = first[group], last[group], shift[group]
+        new_key = np.r_[True, (np.diff(group) != 0) | (np.diff(strike[idx]) != 0)]
+        self.key = np.cumsum(new_key) - 1  # a call and a put of one strike and expiry share a read
+        key_group = group[new_key]
+        self.scaled_strike = strike[idx][new_key] * smile.spot  # K S: the smile is read at K S / L
+        self.low, self.high, self.shift = first[key_group], last[key_group], shift[key_group]
         self.own = smile.own[idx]
+        lowest = np.array([ys.min() for _, ys in smile.smiles])
+        self.positive = self.own + lowest[group] > 0.0  # a vol above zero at every level
         self.sqrt_t = np.sqrt(t)
         self.drift = (rate[idx] - div_yield[idx]) * t - np.log(strike[idx])
         self.w = weights[idx] * (np.exp(-div_yield[idx] * t) * _INV_SQRT_2PI)[:, None]
@@ -210,12 +218,15 @@ class StickyMoneynessGrid:
             inverse = 1.0 / levels[block]
             for lo in range(0, sub.size, TILE_CONTRACTS):
                 pick = sub[lo:lo + TILE_CONTRACTS]
-                query = np.multiply.outer(inverse, self.scaled_strike[pick])
-                np.clip(query, self.low[pick], self.high[pick], out=query)
-                query += self.shift[pick]
+                keys = slice(self.key[pick[0]], self.key[pick[-1]] + 1)
+                query = np.multiply.outer(inverse, self.scaled_strike[keys])
+                np.clip(query, self.low[keys], self.high[keys], out=query)
+                query += self.shift[keys]
                 vs = np.interp(query, self.table_x, self.table_y)
+                vs = vs.take(self.key[pick] - keys.start, axis=1)
                 vs += self.own[pick]
-                out[block] += _moneyness_tile(vs, xs, self.sqrt_t[pick], self.drift[pick]) @ w[pick]
+                tile = _moneyness_tile(vs, xs, self.sqrt_t[pick], self.drift[pick], self.positive[pick].all())
+                out[block] += tile @ w[pick]
         out *= (levels ** (power - 1))[:, None]
         return out[:, 0] if net else out
 

@@ -242,14 +242,14 @@ def test_levels_match_a_loop(seed):
         assert lv["call_wall_oi"]["strike"] == best(call_oi, up)
         assert lv["put_wall_oi"]["strike"] == best(put_oi, down)
         assert lv["call_wall_oi"]["value"] == call_oi[lv["call_wall_oi"]["strike"]]
+        walls = xlgex.gex_walls(chain, anywhere=anywhere)  # one definition of the walls
+        assert walls["call_wall"] == best({k: abs(v) for k, v in calls.items()}, up)
+        assert walls["put_wall"] == best({k: abs(v) for k, v in puts.items()}, down)
     positive = sorted((k for k in strikes if net[k] > 0), key=lambda k: (-net[k], k))[:4]
     negative = sorted((k for k in strikes if net[k] < 0), key=lambda k: (net[k], k))[:4]
     assert lv["top_positive"]["strike"].tolist() == positive
     assert lv["top_negative"]["strike"].tolist() == negative
     np.testing.assert_allclose(lv["top_positive"]["net_gex"], [net[k] for k in positive], rtol=RTOL)
-    walls = xlgex.gex_walls(chain)
-    assert (walls["call_wall"], walls["put_wall"]) == (lv["call_wall_gex"]["strike"],
-                                                       lv["put_wall_gex"]["strike"])
 
 
 def test_walls_stay_on_their_side_of_spot():
@@ -261,6 +261,10 @@ def test_walls_stay_on_their_side_of_spot():
     assert (sided["call_wall_gex"]["strike"], sided["put_wall_gex"]["strike"]) == (110.0, 95.0)
     assert (free["call_wall_gex"]["strike"], free["put_wall_gex"]["strike"]) == (95.0, 105.0)
     assert (sided["call_wall_oi"]["strike"], sided["put_wall_oi"]["strike"]) == (110.0, 95.0)
+    walls, unrestricted = xlgex.gex_walls(chain), xlgex.gex_walls(chain, anywhere=True)
+    assert (walls["call_wall"], walls["put_wall"]) == (110.0, 95.0)
+    assert (unrestricted["call_wall"], unrestricted["put_wall"]) == (95.0, 105.0)
+    assert walls["abs_gamma_strike"] == unrestricted["abs_gamma_strike"]
 
 
 def test_no_wall_on_a_side_gives_a_reason():
@@ -269,6 +273,9 @@ def test_no_wall_on_a_side_gives_a_reason():
     assert math.isnan(lv["call_wall_gex"]["strike"])
     assert lv["call_wall_gex"]["reason"] == "none: no call GEX at or above spot"
     assert lv["put_wall_oi"]["reason"] == "none: no put open interest at or below spot"
+    walls = xlgex.gex_walls(chain)
+    assert math.isnan(walls["call_wall"]) and math.isnan(walls["put_wall"])
+    assert walls["reasons"]["call_wall"].startswith("none: no call exposure at or above spot")
     assert lv["top_positive"].shape[0] == 1 and lv["top_negative"].shape[0] == 1
 
 
@@ -459,7 +466,7 @@ def test_combined_book_finds_the_es_price_in_an_es_options_chain():
     assert book["total_gex"] == pytest.approx(float(xlgex.total_gex(spx)) + float(xlgex.total_gex(es)),
                                               rel=RTOL)  # fmt: skip
     alone = combined_book([spx])
-    assert math.isnan(alone["es_price"]) and alone["es_source"].startswith("no ES price")
+    assert math.isnan(alone["es_price"]) and alone["es_source"].startswith("not available")
 
 
 def test_combined_book_drops_contracts_expired_at_the_first_as_of():

@@ -72,7 +72,7 @@ def test_new_functions_document_every_argument(xl):
         for arg in info["args"]:
             assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])
     flip_args = [a["name"] for a in xl.functions["GEX_FLIP"]["args"]]
-    assert flip_args[-1] == "details"
+    assert flip_args[-2:] == ["details", "iv_from_quotes"]  # new arguments go last
     assert xl.functions["GEX_BOOK"]["args"][0]["vararg"]
 
 
@@ -169,7 +169,7 @@ def test_gex_book_of_two_ranges(xl, frame, chain):
     assert out["combined net GEX ($ per 1%)"] == pytest.approx(
         float(xlgex.total_gex(chain)) + float(xlgex.total_gex(spy_chain)), rel=1e-12)
     assert out["chain 2 spot ratio"] == pytest.approx(10.0)
-    assert out["ES price"].startswith("no ES price")
+    assert out["ES price"].startswith("not available") and "es_price" not in out["ES price"]
     assert out["call wall"] == book["call_wall"]
 
 

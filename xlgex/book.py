@@ -26,7 +26,7 @@ from .chain import Chain, epoch_minutes
 from .conventions import ES_POINT_VALUE, MES_POINT_VALUE
 from .errors import XlgexError
 
-__all__ = ["combined_chain", "combined_book"]
+__all__ = ["combined_chain", "combined_book", "check_chains", "S_AND_P_500"]
 
 
 def combined_chain(chains) -> Chain:
@@ -63,7 +63,36 @@ def _es_price(chains, es_price) -> tuple[float, str]:
     for i, chain in enumerate(chains):
         if len(chain) and np.all(chain.multiplier == ES_POINT_VALUE):
             return float(chain.spot), f"spot of chain {i + 1} (options on ES, $50 multiplier)"
-    return float("nan"), "no ES price: give es_price, or add a chain of options on ES"
+    return float("nan"), "not available from these chains (none of options on ES, $50 multiplier)"
+
+
+S_AND_P_500 = ("SPX", "SPY", "XSP", "ES", "MES")
+"""Underlyings a combined book adds up: options on the S&P 500 index, its ETF and futures."""
+
+
+def check_chains(chains, underlyings=()) -> None:
+    """Refuse a chain that repeats an earlier one, or whose named underlying is not the S&P 500.
+
+    ``underlyings`` gives each chain's underlying (``"NDX"``; None or "" when unknown).
+    """
+    for i, name in enumerate(underlyings):
+        if name and name.upper() not in S_AND_P_500:
+            raise XlgexError(f"xlgex: chain {i + 1} is options on {name}: a combined book adds "
+                             f"S&P 500 chains only ({', '.join(S_AND_P_500)})")  # fmt: skip
+    for i, chain in enumerate(chains):
+        for j in range(i):
+            if _same(chains[j], chain):
+                raise XlgexError(f"xlgex: chain {i + 1} repeats chain {j + 1}: give each chain once")
+
+
+def _same(a: Chain, b: Chain) -> bool:
+    """The same contracts at the same spot (one range given twice)."""
+    if a is b:
+        return True
+    a, b = a.including_expired(), b.including_expired()
+    return (len(a) == len(b) and a.spot == b.spot
+            and all(np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True)
+                    for name in ("strike", "is_call", "expiry", "open_interest", "iv")))  # fmt: skip
 
 
 def combined_book(chains, *, es_price: float | None = None, settings=None, **kwargs) -> dict:
@@ -96,6 +125,7 @@ def combined_book(chains, *, es_price: float | None = None, settings=None, **kwa
     if s.unit != "usd_per_1pct":
         s = dataclasses.replace(s, unit="usd_per_1pct")
     chains = list(chains)
+    check_chains(chains)
     book = combined_chain(chains)
     total = float(total_gex(book, settings=s))
     flip = gamma_flip(book, settings=s)

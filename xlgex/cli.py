@@ -111,7 +111,13 @@ def _price_unit(path: Path | None) -> str:
 
 
 def _share(x: float) -> str:
-    return f"{x:.1%}" if x >= 0.001 or x == 0 else "<0.1%"
+    """A share as a percentage: exactly 0 or 1 as they are; a nonzero share that would show
+    as 0.0% is "<0.1%", and one short of 1 that would show as 100.0% is ">99.9%"."""
+    if 0 < x < 0.0005:
+        return "<0.1%"
+    if 0.9995 <= x < 1:
+        return ">99.9%"
+    return f"{x:.1%}"
 
 
 def _print_greeks() -> None:
@@ -165,6 +171,9 @@ def _print_coverage(cov: dict, chain, iv_auto: bool) -> None:
     gamma = ("the file's Gamma column" if cov["gamma_source"] == "chain"
              else "model, Black-Scholes from each IV")  # fmt: skip
     print(f"  IV unit: {chain.diagnostics.iv_unit}{inferred}; gamma: {gamma}")
+    d = chain.diagnostics
+    print(f"  IVs filled: {d.iv_solved:,} from the contract's bid/ask mid, {d.iv_other_side:,} from "
+          "the other side of the strike (--no-iv-from-quotes leaves them blank)")  # fmt: skip
 
 
 def _top_strikes(chain, s, by_strike, unit: str) -> None:
@@ -198,6 +207,15 @@ def _crossing(c, unit: str) -> str:
     return f"{text} {direction.replace('_', ' ')}" if direction else text
 
 
+def _flip_text(flip, unit: str) -> str:
+    """``$313.37: 1 crossing(s) between $248.54 and $372.82; ...`` or, with none, the reason
+    alone (``no flip: ...``); the searched window's bounds carry the price unit."""
+    reason = flip.reason
+    for bound in (flip.info.get("grid_low"), flip.info.get("grid_high")):
+        if bound is not None and np.isfinite(bound):
+            shown = f"{bound:,.2f}"
+            reason = reason.replace(shown, _level(bound, unit) if unit == "$" else f"{shown} {unit}")
+    return f"{_level(flip, unit)}: {reason}" if np.isfinite(flip) else reason
 def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
     """The GEX summary of ``chain``; everything is computed before the first line is printed,
     so a chain with nothing to price gives one error line, not half a summary."""
@@ -219,9 +237,9 @@ def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
     print(f"  convention {s.convention}{preset}: {CONVENTIONS[s.convention]}")
     _top_strikes(chain, s, by_strike, unit)
     print(f"  net GEX at spot {_money(f['net_gex'])} per 1% move; 0DTE share "
-          f"{f['share_0dte']:.0%} of gross |GEX|")  # fmt: skip
+          f"{_share(f['share_0dte'])} of gross |GEX|")  # fmt: skip
     crossings = list(getattr(flip, "crossings", ()) or ())
-    print(f"  gamma flip {_level(flip, unit)}: {flip.reason}")
+    print(f"  gamma flip {_flip_text(flip, unit)}")
     if len(crossings) > 1:
         print("    crossings: " + ", ".join(_crossing(c, unit) for c in crossings))
     print(f"  call wall {_level(f['call_wall'], unit)}, put wall {_level(f['put_wall'], unit)}, "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "XlgexError", "ChainError", "HedgeError", "NothingPricedError", "OverflowXlgexError",
-    "MESSAGES", "at", "error", "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS", "EXCLUSION_TEXTS",
+    "MESSAGES", "NO_QUOTE_TIME", "at", "error", "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS", "EXCLUSION_TEXTS",
 ]  # fmt: skip
 
 
@@ -33,6 +33,11 @@ EXCLUSION_TEXTS = {
 """How each reason a contract is not priced reads in a message (see ``xlgex.gex.coverage``)."""
 
 
+NO_QUOTE_TIME = ("no quote time in the file: as-of = now was used; give an as-of "
+                 "(--asof, or asof in a cell)")
+"""Said when nothing is priced and the as-of was "now" (blank, and the file carries none)."""
+
+
 class NothingPricedError(XlgexError):
     """No contract could be priced, so there is no figure: the message gives the counts.
 
@@ -45,6 +50,8 @@ class NothingPricedError(XlgexError):
         parts = [text.format(n=excluded[reason], expiries=coverage.get("expiries_text", ""))
                  for reason, text in EXCLUSION_TEXTS.items() if excluded.get(reason)]  # fmt: skip
         why = ", ".join(parts) if parts else "the chain has no contracts"
+        if coverage.get("asof_source") == "now":
+            why += f"; {NO_QUOTE_TIME}"
         super().__init__(f"xlgex: no contract priced at {coverage['asof_text']}: {why}")
 
 

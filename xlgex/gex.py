@@ -355,21 +355,32 @@ def total_gex(chain: Chain, *, settings: GexSettings | None = None, **kwargs) ->
 
 
 @_no_overflow
-def gex_walls(chain: Chain, *, settings: GexSettings | None = None, **kwargs) -> dict:
+def gex_walls(chain: Chain, *, anywhere: bool = False, settings: GexSettings | None = None,
+              **kwargs) -> dict:  # fmt: skip
     """Walls from per-strike GEX: ``call_wall``, ``put_wall``, ``abs_gamma_strike``.
 
-    call wall = largest ``|call GEX|``; put wall = largest ``|put GEX|``; absolute-gamma
-    strike = largest ``|call| + |put|``. NaN when a side has no exposure, with a one-line
-    ``reasons[name]``. The dict also carries the settings used (``info``).
+    call wall = largest ``|call GEX|`` among strikes at or above spot; put wall = largest
+    ``|put GEX|`` among strikes at or below spot (the way traders read them);
+    ``anywhere=True`` searches every strike (the unrestricted definition). absolute-gamma
+    strike = largest ``|call| + |put|`` at any strike. Ties go to the lower strike. NaN when
+    a side has no exposure, with a one-line ``reasons[name]``. The dict also carries the
+    settings used (``info``) and ``anywhere``.
     """
     by_strike = gex_by_strike(chain, settings=_resolve(settings, kwargs))
-    out = walls(by_strike["strike"], by_strike["call_gex"], by_strike["put_gex"])
-    reasons = {name: f"no {side} exposure among the {by_strike.attrs['contracts_priced']:,} "
-                     "contracts priced" for name, side in
+    k = by_strike["strike"].to_numpy()
+    call, put = by_strike["call_gex"].to_numpy(), by_strike["put_gex"].to_numpy()
+    out = walls(k, call, put)
+    if not anywhere:
+        sided = walls(k, np.where(k >= chain.spot, call, 0.0), np.where(k <= chain.spot, put, 0.0))
+        out |= {"call_wall": sided["call_wall"], "put_wall": sided["put_wall"]}
+    where = {"call_wall": "" if anywhere else " at or above spot",
+             "put_wall": "" if anywhere else " at or below spot", "abs_gamma_strike": ""}
+    reasons = {name: f"none: no {side} exposure{where[name]} among the "
+                     f"{by_strike.attrs['contracts_priced']:,} contracts priced" for name, side in
                (("call_wall", "call"), ("put_wall", "put"), ("abs_gamma_strike", "gamma"))
                if np.isnan(out[name])}  # fmt: skip
     return out | {"convention": by_strike.attrs["convention"], "reasons": reasons,
-                  "info": dict(by_strike.attrs)}  # fmt: skip
+                  "anywhere": bool(anywhere), "info": dict(by_strike.attrs)}  # fmt: skip
 
 
 @_no_overflow

@@ -86,6 +86,8 @@ ARG_DOCS = {
     "history_file": "Path of a history written by xlgex history (.csv, .parquet or .xlsx)",
     "underlying": "Blank = every underlying, or one (e.g. SPX)",
     "columns": "Blank = the main columns, or column names separated by commas",
+    "iv_from_quotes": "TRUE (default): a blank IV from the other side's IV or the bid/ask mid; "
+    "FALSE: leave it blank (contract not priced)",
     "last_n": "Only the last n snapshots (blank = all)",
 }
 ARG_OPTIONS = {"chain": {"convert": "raw"}, "chains": {"convert": "raw"}}
@@ -109,13 +111,19 @@ def udf(func):
     return xw.func(safe)
 
 
-def _chain_and_settings(chain, spot, asof, iv_unit=None, **settings):
-    from .gex import gex_settings
-
-    parsed = cached_chain(
+def _read(chain, spot=None, asof=None, iv_unit=None, iv_from_quotes=None):
+    """The one way a worksheet function reads a chain range (cached by content and settings)."""
+    return cached_chain(
         chain, spot=number(spot, "spot", positive=True), asof=date_or_none(asof, "asof"),
         iv_unit=text(iv_unit, "iv_unit", "decimal", ("decimal", "percent", "auto")),
+        iv_from_quotes=flag(iv_from_quotes, "iv_from_quotes", True),
     )  # fmt: skip
+
+
+def _chain_and_settings(chain, spot, asof, iv_unit=None, iv_from_quotes=None, **settings):
+    from .gex import gex_settings
+
+    parsed = _read(chain, spot, asof, iv_unit, iv_from_quotes)
     choices = {"convention": tuple(CONVENTIONS), "gamma_source": ("model", "chain"),
                "unit": tuple(GEX_UNITS), "preset": ("classic",)}  # fmt: skip
     clean = {}
@@ -151,11 +159,11 @@ def _shift_args(vol_shift, roll_hours, vol_rule) -> dict:
 
 @udf
 def GEX_STRIKE(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
-               unit=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+               unit=None, iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Dealer GEX by strike: strike, call, put and net GEX (default $ per 1% move)."""
     from .gex import gex_by_strike
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, unit=unit,
                                rate=rate, div_yield=div_yield)  # fmt: skip
     return table(gex_by_strike(c, settings=s), ["strike", "call GEX", "put GEX", "net GEX"])
@@ -163,11 +171,11 @@ def GEX_STRIKE(chain, spot=None, asof=None, convention=None, gamma_source=None, 
 
 @udf
 def GEX_TOTAL(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
-              unit=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+              unit=None, iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Total dealer GEX at spot (default $ per 1% move)."""
     from .gex import total_gex
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, unit=unit,
                                rate=rate, div_yield=div_yield)  # fmt: skip
     return finite(total_gex(c, settings=s), "open interest, spot and multiplier")
@@ -176,11 +184,11 @@ def GEX_TOTAL(chain, spot=None, asof=None, convention=None, gamma_source=None, e
 @udf
 def GEX_FLIP(chain, spot=None, asof=None, convention=None, method=None, expiries=None,
              vol_shift=None, roll_hours=None, vol_rule=None, preset=None, iv_unit=None,
-             rate=None, div_yield=None, details=None):  # fmt: skip
+             rate=None, div_yield=None, details=None, iv_from_quotes=None):  # fmt: skip
     """Gamma flip: the spot where dealer net GEX changes sign ("no flip: ..." if none)."""
     from .flip import gamma_flip
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                expiries=expiries, preset=preset, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     how = {"method": text(method, "method", "profile", FLIP_METHODS),
@@ -209,11 +217,11 @@ _DIRECTION_TEXT = {"neg_to_pos": "negative to positive", "pos_to_neg": "positive
 @udf
 def GEX_REGIME(chain, spot=None, asof=None, convention=None, skew=None, term_structure=None,
                details=None, gamma_source=None, expiries=None, iv_unit=None, rate=None,
-               div_yield=None):  # fmt: skip
+               div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Dealer gamma regime: dampening (long gamma) or amplifying (short gamma)."""
     from .regime import classify_regime
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     regime = classify_regime(c, settings=s, skew=number(skew, "skew"),
@@ -239,11 +247,11 @@ def GEX_REGIME(chain, spot=None, asof=None, convention=None, skew=None, term_str
 @udf
 def GEX_PROFILE(chain, spot=None, asof=None, convention=None, n_levels=None, range_pct=None,
                 vol_shift=None, roll_hours=None, vol_rule=None, expiries=None, preset=None,
-                iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+                iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Net dealer GEX re-priced over spot levels: spot, call, put, net (for a chart)."""
     from .flip import gex_profile
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                expiries=expiries, preset=preset, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     profile = gex_profile(
@@ -256,25 +264,26 @@ def GEX_PROFILE(chain, spot=None, asof=None, convention=None, n_levels=None, ran
 
 @udf
 def GEX_WALLS(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
-              iv_unit=None, rate=None, div_yield=None):  # fmt: skip
-    """Call wall, put wall and absolute-gamma strike, as a two-column table."""
+              iv_unit=None, rate=None, div_yield=None, anywhere=None, iv_from_quotes=None):  # fmt: skip
+    """Call wall (at or above spot), put wall (at or below) and abs-gamma strike, as a table."""
     from .gex import gex_walls
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
-    w = gex_walls(c, settings=s)
-    return pairs([("call wall", w["call_wall"]), ("put wall", w["put_wall"]),
-                  ("abs-gamma strike", w["abs_gamma_strike"])])  # fmt: skip
+    w = gex_walls(c, anywhere=flag(anywhere, "anywhere"), settings=s)
+    return pairs([(label, w["reasons"].get(key, w[key])) for key, label in
+                  (("call_wall", "call wall"), ("put_wall", "put wall"),
+                   ("abs_gamma_strike", "abs-gamma strike"))])  # fmt: skip
 
 
 @udf
 def GEX_EXPOSURE(chain, greek=None, spot=None, asof=None, convention=None, expiries=None,
-                 iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+                 iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Dealer delta, vanna or charm exposure by strike (DEX, VEX, CEX in $)."""
     from .gex import exposure_by_strike
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                expiries=expiries, rate=rate, div_yield=div_yield)  # fmt: skip
     greek = text(greek, "greek", "delta", EXPOSURE_GREEKS)
     df = exposure_by_strike(c, greek, settings=s)
@@ -283,12 +292,12 @@ def GEX_EXPOSURE(chain, greek=None, spot=None, asof=None, convention=None, expir
 
 @udf
 def GEX_INFO(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
-             iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+             iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Every assumption and diagnostic behind the GEX numbers, as a two-column table."""
     from .errors import NothingPricedError
     from .gex import coverage, total_gex
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     cov, d = coverage(c, settings=s), c.diagnostics
@@ -421,11 +430,11 @@ _ATM_FIGURES = ["atm_strike", "atm_iv", "straddle", "breakeven_low", "breakeven_
 
 @udf
 def GEX_EXPIRY(chain, spot=None, asof=None, convention=None, gamma_source=None, expiries=None,
-               unit=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+               unit=None, iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """Dealer GEX by expiry: settlement, days, call, put, net GEX, share of gross, max pain."""
     from .expiries import gex_by_settlement
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, unit=unit,
                                rate=rate, div_yield=div_yield)  # fmt: skip
     df = _blank_nan(gex_by_settlement(c, settings=s), ["max_pain"], "no open interest")
@@ -441,11 +450,12 @@ def _level_rows(label, df) -> list:
 
 @udf
 def GEX_LEVELS(chain, spot=None, asof=None, n=None, anywhere=None, convention=None,
-               gamma_source=None, expiries=None, iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+               gamma_source=None, expiries=None, iv_unit=None, rate=None, div_yield=None,
+               iv_from_quotes=None):  # fmt: skip
     """Key strikes: call/put walls by GEX and by open interest, top +GEX and -GEX strikes."""
     from .levels import gex_levels
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                gamma_source=gamma_source, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     lv = gex_levels(c, count(n, "n", 5, minimum=1, maximum=1000),
@@ -465,11 +475,11 @@ def GEX_LEVELS(chain, spot=None, asof=None, n=None, anywhere=None, convention=No
 
 @udf
 def GEX_MOVE(chain, spot=None, asof=None, view=None, expiries=None, convention=None,
-             iv_unit=None, rate=None, div_yield=None):  # fmt: skip
+             iv_unit=None, rate=None, div_yield=None, iv_from_quotes=None):  # fmt: skip
     """ATM straddle, breakevens and one-sigma move per expiry, or the 0DTE panel."""
     from .views import atm_by_expiry, zero_dte_panel
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, convention=convention,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
                                expiries=expiries, rate=rate, div_yield=div_yield)  # fmt: skip
     if text(view, "view", "expiries", ("expiries", "0dte")) == "0dte":
         p = zero_dte_panel(c, settings=s)
@@ -493,11 +503,11 @@ def GEX_MOVE(chain, spot=None, asof=None, view=None, expiries=None, convention=N
 
 @udf
 def GEX_SKEW(chain, spot=None, asof=None, details=None, expiries=None, iv_unit=None, rate=None,
-             div_yield=None):  # fmt: skip
+             div_yield=None, iv_from_quotes=None):  # fmt: skip
     """25-delta risk reversal (put - call IV, vol pts) and ATM term structure from the chain."""
     from .views import skew_by_expiry, vol_summary
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, expiries=expiries, rate=rate,
+    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, expiries=expiries, rate=rate,
                                div_yield=div_yield)  # fmt: skip
     if flag(details, "details"):
         df = _blank_nan(skew_by_expiry(c, settings=s), ["atm_iv", "call_iv_25d", "put_iv_25d",
@@ -520,11 +530,13 @@ def GEX_SKEW(chain, spot=None, asof=None, details=None, expiries=None, iv_unit=N
 @udf
 def GEX_BOOK(*chains):
     """Combined dealer GEX of several chains in the first chain's points, and in ES points."""
-    from .book import combined_book
+    from .book import check_chains, combined_book
+    from .history.sources import underlying_in_rows
 
-    parsed = [cached_chain(values, spot=None, asof=None, iv_unit="decimal")
-              for values in chains if values not in (None, "")]  # fmt: skip
-    b = combined_book(parsed)
+    given = [values for values in chains if values not in (None, "")]
+    check_chains([], [underlying_in_rows(v) if isinstance(v, (list, tuple)) else None
+                      for v in given])  # fmt: skip
+    b = combined_book([_book_chain(i + 1, values) for i, values in enumerate(given)])
     es = b["es_price"] == b["es_price"]
     rows = [("combined net GEX ($ per 1%)", b["total_gex"]), ("spot", b["spot"]),
             ("gamma flip", b["flip"] if b["flip"] == b["flip"] else b["flip_reason"]),
@@ -538,6 +550,21 @@ def GEX_BOOK(*chains):
                  ("MES contracts per 1%", b["mes_contracts_per_1pct"])]  # fmt: skip
     rows += [(f"chain {i + 1} spot ratio", r) for i, r in enumerate(b["ratios"])]
     return pairs(rows)
+
+
+def _book_chain(i: int, values):
+    """Chain ``i`` of GEX_BOOK, read as every chain is (IV unit inferred): a reading error
+    names the chain, and a missing spot says where a range can carry one."""
+    from .errors import MESSAGES, XlgexError
+
+    try:
+        return _read(values, iv_unit="auto")
+    except XlgexError as err:
+        why = str(err).removeprefix("xlgex: ")
+        if MESSAGES["no_spot"] in why:
+            why = ("no spot price: put it in the range, as a 'Last: 4500' line above the header "
+                   "(as in a CBOE download) or an Underlying Price column")  # fmt: skip
+        raise XlgexError(f"xlgex: chain {i}: {why}") from None
 
 
 @udf

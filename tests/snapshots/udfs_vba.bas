@@ -30,39 +30,39 @@ failed:
     GEX_BOOK = Err.Description
 End Function
 
-Function GEX_EXPIRY(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_EXPIRY(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_EXPIRY = XLPy.CallUDF("xlgex.udfs", "GEX_EXPIRY", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_EXPIRY = XLPy.CallUDF("xlgex.udfs", "GEX_EXPIRY", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_EXPIRY = XLPy.CallUDF("xlgex.udfs", "GEX_EXPIRY", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield))
+        GEX_EXPIRY = XLPy.CallUDF("xlgex.udfs", "GEX_EXPIRY", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_EXPIRY = Err.Description
 End Function
 
-Function GEX_EXPOSURE(chain, Optional greek, Optional spot, Optional asof, Optional convention, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_EXPOSURE(chain, Optional greek, Optional spot, Optional asof, Optional convention, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_EXPOSURE = XLPy.CallUDF("xlgex.udfs", "GEX_EXPOSURE", Array(chain, greek, spot, asof, convention, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_EXPOSURE = XLPy.CallUDF("xlgex.udfs", "GEX_EXPOSURE", Array(chain, greek, spot, asof, convention, expiries, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_EXPOSURE = XLPy.CallUDF("xlgex.udfs", "GEX_EXPOSURE", Array(chain, greek, spot, asof, convention, expiries, iv_unit, rate, div_yield))
+        GEX_EXPOSURE = XLPy.CallUDF("xlgex.udfs", "GEX_EXPOSURE", Array(chain, greek, spot, asof, convention, expiries, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_EXPOSURE = Err.Description
 End Function
 
-Function GEX_FLIP(chain, Optional spot, Optional asof, Optional convention, Optional method, Optional expiries, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional preset, Optional iv_unit, Optional rate, Optional div_yield, Optional details)
+Function GEX_FLIP(chain, Optional spot, Optional asof, Optional convention, Optional method, Optional expiries, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional preset, Optional iv_unit, Optional rate, Optional div_yield, Optional details, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield, details), ThisWorkbook, Application.Caller)
+        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield, details, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield, details))
+        GEX_FLIP = XLPy.CallUDF("xlgex.udfs", "GEX_FLIP", Array(chain, spot, asof, convention, method, expiries, vol_shift, roll_hours, vol_rule, preset, iv_unit, rate, div_yield, details, iv_from_quotes))
         Exit Function
     #End If
 failed:
@@ -82,117 +82,117 @@ failed:
     GEX_HISTORY = Err.Description
 End Function
 
-Function GEX_INFO(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_INFO(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_INFO = XLPy.CallUDF("xlgex.udfs", "GEX_INFO", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_INFO = XLPy.CallUDF("xlgex.udfs", "GEX_INFO", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_INFO = XLPy.CallUDF("xlgex.udfs", "GEX_INFO", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield))
+        GEX_INFO = XLPy.CallUDF("xlgex.udfs", "GEX_INFO", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_INFO = Err.Description
 End Function
 
-Function GEX_LEVELS(chain, Optional spot, Optional asof, Optional n, Optional anywhere, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_LEVELS(chain, Optional spot, Optional asof, Optional n, Optional anywhere, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_LEVELS = XLPy.CallUDF("xlgex.udfs", "GEX_LEVELS", Array(chain, spot, asof, n, anywhere, convention, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_LEVELS = XLPy.CallUDF("xlgex.udfs", "GEX_LEVELS", Array(chain, spot, asof, n, anywhere, convention, gamma_source, expiries, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_LEVELS = XLPy.CallUDF("xlgex.udfs", "GEX_LEVELS", Array(chain, spot, asof, n, anywhere, convention, gamma_source, expiries, iv_unit, rate, div_yield))
+        GEX_LEVELS = XLPy.CallUDF("xlgex.udfs", "GEX_LEVELS", Array(chain, spot, asof, n, anywhere, convention, gamma_source, expiries, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_LEVELS = Err.Description
 End Function
 
-Function GEX_MOVE(chain, Optional spot, Optional asof, Optional view, Optional expiries, Optional convention, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_MOVE(chain, Optional spot, Optional asof, Optional view, Optional expiries, Optional convention, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_MOVE = XLPy.CallUDF("xlgex.udfs", "GEX_MOVE", Array(chain, spot, asof, view, expiries, convention, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_MOVE = XLPy.CallUDF("xlgex.udfs", "GEX_MOVE", Array(chain, spot, asof, view, expiries, convention, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_MOVE = XLPy.CallUDF("xlgex.udfs", "GEX_MOVE", Array(chain, spot, asof, view, expiries, convention, iv_unit, rate, div_yield))
+        GEX_MOVE = XLPy.CallUDF("xlgex.udfs", "GEX_MOVE", Array(chain, spot, asof, view, expiries, convention, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_MOVE = Err.Description
 End Function
 
-Function GEX_PROFILE(chain, Optional spot, Optional asof, Optional convention, Optional n_levels, Optional range_pct, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional expiries, Optional preset, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_PROFILE(chain, Optional spot, Optional asof, Optional convention, Optional n_levels, Optional range_pct, Optional vol_shift, Optional roll_hours, Optional vol_rule, Optional expiries, Optional preset, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_PROFILE = XLPy.CallUDF("xlgex.udfs", "GEX_PROFILE", Array(chain, spot, asof, convention, n_levels, range_pct, vol_shift, roll_hours, vol_rule, expiries, preset, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_PROFILE = XLPy.CallUDF("xlgex.udfs", "GEX_PROFILE", Array(chain, spot, asof, convention, n_levels, range_pct, vol_shift, roll_hours, vol_rule, expiries, preset, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_PROFILE = XLPy.CallUDF("xlgex.udfs", "GEX_PROFILE", Array(chain, spot, asof, convention, n_levels, range_pct, vol_shift, roll_hours, vol_rule, expiries, preset, iv_unit, rate, div_yield))
+        GEX_PROFILE = XLPy.CallUDF("xlgex.udfs", "GEX_PROFILE", Array(chain, spot, asof, convention, n_levels, range_pct, vol_shift, roll_hours, vol_rule, expiries, preset, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_PROFILE = Err.Description
 End Function
 
-Function GEX_REGIME(chain, Optional spot, Optional asof, Optional convention, Optional skew, Optional term_structure, Optional details, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_REGIME(chain, Optional spot, Optional asof, Optional convention, Optional skew, Optional term_structure, Optional details, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_REGIME = XLPy.CallUDF("xlgex.udfs", "GEX_REGIME", Array(chain, spot, asof, convention, skew, term_structure, details, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_REGIME = XLPy.CallUDF("xlgex.udfs", "GEX_REGIME", Array(chain, spot, asof, convention, skew, term_structure, details, gamma_source, expiries, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_REGIME = XLPy.CallUDF("xlgex.udfs", "GEX_REGIME", Array(chain, spot, asof, convention, skew, term_structure, details, gamma_source, expiries, iv_unit, rate, div_yield))
+        GEX_REGIME = XLPy.CallUDF("xlgex.udfs", "GEX_REGIME", Array(chain, spot, asof, convention, skew, term_structure, details, gamma_source, expiries, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_REGIME = Err.Description
 End Function
 
-Function GEX_SKEW(chain, Optional spot, Optional asof, Optional details, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_SKEW(chain, Optional spot, Optional asof, Optional details, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_SKEW = XLPy.CallUDF("xlgex.udfs", "GEX_SKEW", Array(chain, spot, asof, details, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_SKEW = XLPy.CallUDF("xlgex.udfs", "GEX_SKEW", Array(chain, spot, asof, details, expiries, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_SKEW = XLPy.CallUDF("xlgex.udfs", "GEX_SKEW", Array(chain, spot, asof, details, expiries, iv_unit, rate, div_yield))
+        GEX_SKEW = XLPy.CallUDF("xlgex.udfs", "GEX_SKEW", Array(chain, spot, asof, details, expiries, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_SKEW = Err.Description
 End Function
 
-Function GEX_STRIKE(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_STRIKE(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_STRIKE = XLPy.CallUDF("xlgex.udfs", "GEX_STRIKE", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_STRIKE = XLPy.CallUDF("xlgex.udfs", "GEX_STRIKE", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_STRIKE = XLPy.CallUDF("xlgex.udfs", "GEX_STRIKE", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield))
+        GEX_STRIKE = XLPy.CallUDF("xlgex.udfs", "GEX_STRIKE", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_STRIKE = Err.Description
 End Function
 
-Function GEX_TOTAL(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_TOTAL(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional unit, Optional iv_unit, Optional rate, Optional div_yield, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_TOTAL = XLPy.CallUDF("xlgex.udfs", "GEX_TOTAL", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_TOTAL = XLPy.CallUDF("xlgex.udfs", "GEX_TOTAL", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_TOTAL = XLPy.CallUDF("xlgex.udfs", "GEX_TOTAL", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield))
+        GEX_TOTAL = XLPy.CallUDF("xlgex.udfs", "GEX_TOTAL", Array(chain, spot, asof, convention, gamma_source, expiries, unit, iv_unit, rate, div_yield, iv_from_quotes))
         Exit Function
     #End If
 failed:
     GEX_TOTAL = Err.Description
 End Function
 
-Function GEX_WALLS(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield)
+Function GEX_WALLS(chain, Optional spot, Optional asof, Optional convention, Optional gamma_source, Optional expiries, Optional iv_unit, Optional rate, Optional div_yield, Optional anywhere, Optional iv_from_quotes)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GEX_WALLS = XLPy.CallUDF("xlgex.udfs", "GEX_WALLS", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield), ThisWorkbook, Application.Caller)
+        GEX_WALLS = XLPy.CallUDF("xlgex.udfs", "GEX_WALLS", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield, anywhere, iv_from_quotes), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GEX_WALLS = XLPy.CallUDF("xlgex.udfs", "GEX_WALLS", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield))
+        GEX_WALLS = XLPy.CallUDF("xlgex.udfs", "GEX_WALLS", Array(chain, spot, asof, convention, gamma_source, expiries, iv_unit, rate, div_yield, anywhere, iv_from_quotes))
         Exit Function
     #End If
 failed:

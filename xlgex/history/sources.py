@@ -28,7 +28,8 @@ from pathlib import Path
 from ..errors import XlgexError
 from ..readers import FIELDS
 
-__all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "UNNAMED", "SUFFIXES"]
+__all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "underlying_in_rows", "UNNAMED",
+           "SUFFIXES"]
 
 SUFFIXES = (".csv", ".dat", ".txt", ".json", ".parquet", ".pq")
 """File types a folder is searched for (a file or glob named explicitly is always read)."""
@@ -147,7 +148,7 @@ def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
     else:
         return [Task(str(path), str(path), "", digest, UNNAMED)]
     if header is None:
-        return [Task(str(path), str(path), "", digest, _cboe_underlying(path))]
+        return [Task(str(path), str(path), "", digest, _cboe_underlying(path, dialect))]
     columns = _grouping_columns(header) | {"dialect": dialect}
     if columns["asof"] is None:
         return [Task(str(path), str(path), "", digest, _constant_underlying(columns, first))]
@@ -156,7 +157,7 @@ def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
 
 def _sniff(path: Path) -> dict | None:
     """Encoding (a UTF-16 byte-order mark, else UTF-8) and delimiter (the most frequent of
-    comma, semicolon, tab on line 1) of a text table; None when it is not UTF text."""
+    comma, semicolon, tab on the first non-blank line) of a text table; None when it is not UTF text."""
     try:
         with open(path, "rb") as handle:
             start = handle.read(1 << 16)
@@ -169,7 +170,7 @@ def _sniff(path: Path) -> dict | None:
         if err.start < len(start) - 4:  # not merely a character cut at the end of the block
             return None
         text = start[: err.start].decode(encoding)
-    line = text.splitlines()[0] if text else ""
+    line = next((line for line in text.splitlines() if line.strip()), "")
     sep = max((",", ";", "\t"), key=line.count)
     return {"encoding": encoding, "sep": sep}
 
@@ -226,18 +227,37 @@ def _constant_underlying(columns: dict, first) -> str:
     return UNNAMED
 
 
-def _cboe_underlying(path: Path) -> str:
-    """The root of the first option symbol in a CBOE layout file (``SPXW220207C...`` -> SPX)."""
+def _cboe_underlying(path: Path, dialect: dict | None = None) -> str:
+    """The underlying of a file read by its own encoding and delimiter (``SPXW220207C...`` -> SPX)."""
+    encoding = dialect["encoding"] if dialect else "utf-8-sig"
+    sep = dialect["sep"] if dialect else ","
     try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-            for _, line in zip(range(_PEEK_LINES), handle, strict=False):
-                for cell in next(csv.reader([line]), []):
-                    match = _OPTION_SYMBOL.match(cell.strip())
-                    if match:
-                        return normalise_root(match.group(1))
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            lines = [line for _, line in zip(range(_PEEK_LINES), handle, strict=False)]
     except OSError as err:
         raise XlgexError(f"xlgex: cannot read '{path}': {err.strerror}") from None
-    return UNNAMED
+    return underlying_in_rows(csv.reader(lines, delimiter=sep)) or UNNAMED
+
+
+def underlying_in_rows(rows, limit: int = _PEEK_LINES) -> str | None:
+    """The underlying named in the first ``limit`` rows of a table (cells as read or as Excel
+    passes a range): an Underlying / Ticker / Root column's first value, else the root of the
+    first option symbol (``SPXW220207C04700000`` -> ``SPX``); None when nothing names it."""
+    wanted = _UNDERLYING_KEYS + _ROOT_KEYS
+    column = None
+    for _, row in zip(range(limit), rows, strict=False):
+        cells = list(row) if isinstance(row, (list, tuple)) else [row]
+        if column is not None:
+            value = cells[column] if column < len(cells) else None
+            return normalise_root(value) if isinstance(value, str) and value.strip() else None
+        text = [cell.strip() if isinstance(cell, str) else "" for cell in cells]
+        for cell in text:
+            match = _OPTION_SYMBOL.match(cell)
+            if match:
+                return normalise_root(match.group(1))
+        keys = [_key(cell) for cell in text]
+        column = next((keys.index(k) for k in wanted if k in keys), None)
+    return None
 
 
 # -- splitting a many-snapshot table ----------------------------------------------------------

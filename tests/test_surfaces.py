@@ -153,6 +153,8 @@ def test_book_refuses_other_indexes_and_repeats(xl):
     assert xl.call("GEX_BOOK", spx, spx) == "xlgex: chain 2 repeats chain 1: give each chain once"
     spy = table(crossed_frame(root="SPY", spot=10.0).assign(Strike=lambda f: f["Strike"] / 10))
     assert isinstance(pairs_of(xl.call("GEX_BOOK", spx, spy))["combined net GEX ($ per 1%)"], float)
+    es = table(crossed_frame(root="EW3", spot=101.0).assign(Multiplier=50.0))  # options on ES futures
+    assert pairs_of(xl.call("GEX_BOOK", spx, es))["ES price"] == 101.0
 
 
 def test_book_without_a_spot_says_what_to_do_in_excel(xl):
@@ -174,13 +176,21 @@ def test_book_reads_percent_iv(xl):
 
 
 # -- nothing priced with as-of = now -------------------------------------------------------------
-def test_nothing_priced_at_now_says_the_file_has_no_quote_time(xl):
+def test_nothing_priced_at_now_says_the_file_has_no_quote_time(xl, tmp_path, capsys):
     expired = crossed_frame().drop(columns=["Quote Time"]).assign(Expiration=dt.datetime(2020, 1, 17))
     out = xl.call("GEX_TOTAL", table(expired))
     assert out.startswith("xlgex: no contract priced at ") and ": 4 expired; " in out
     assert "no quote time in the file: as-of = now was used; give an as-of (--asof, or asof in a cell)" in out
     with_asof = xl.call("GEX_TOTAL", table(expired), MISSING, ASOF)
     assert with_asof.startswith("xlgex: no contract priced at 2026-11-20") and "quote time" not in with_asof
+    path = tmp_path / "expired.csv"
+    expired.to_csv(path, index=False)
+    assert main(["demo", str(path), "--report", ""]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("xlgex: no contract priced at ")
+    assert err.endswith(
+        "no quote time in the file: as-of = now was used; give an as-of (--asof, or asof in a cell)"
+    )
     err = NothingPricedError({"excluded": {"expired": 3}, "asof_text": "x", "asof_source": "file"})
     assert str(err) == "xlgex: no contract priced at x: 3 expired"
 
@@ -209,3 +219,6 @@ def test_demo_flip_line_has_units_and_no_repeat(capsys):
     line = next(x for x in capsys.readouterr().out.splitlines() if "gamma flip" in x)
     assert "none: no flip" not in line
     assert re.search(r"(between|from) \$[\d,.]+ (and|to) \$[\d,.]+", line), line
+    assert main(["demo", str(FIXTURES / "cboe_spx_small.csv"), "--report", ""]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "gamma flip" in x)
+    assert re.search(r"(between|from) [\d,.]+ (and|to) [\d,.]+ index points", line), line

@@ -73,10 +73,13 @@ S_AND_P_500 = ("SPX", "SPY", "XSP", "ES", "MES")
 def check_chains(chains, underlyings=()) -> None:
     """Refuse a chain that repeats an earlier one, or whose named underlying is not the S&P 500.
 
-    ``underlyings`` gives each chain's underlying (``"NDX"``; None or "" when unknown).
+    ``underlyings`` gives each chain's underlying (``"NDX"``; None or "" when unknown); a chain
+    of options on S&P 500 futures ($50 or $5 multiplier) passes under any root (EW1, E3A, ...).
     """
+    futures = (ES_POINT_VALUE, MES_POINT_VALUE)
     for i, name in enumerate(underlyings):
-        if name and name.upper() not in S_AND_P_500:
+        on_futures = i < len(chains) and bool(np.isin(chains[i].multiplier, futures).all())
+        if name and name.upper() not in S_AND_P_500 and not on_futures:
             raise XlgexError(f"xlgex: chain {i + 1} is options on {name}: a combined book adds "
                              f"S&P 500 chains only ({', '.join(S_AND_P_500)})")  # fmt: skip
     for i, chain in enumerate(chains):

@@ -214,7 +214,10 @@ def _flip_text(flip, unit: str) -> str:
     for bound in (flip.info.get("grid_low"), flip.info.get("grid_high")):
         if bound is not None and np.isfinite(bound):
             shown = f"{bound:,.2f}"
-            reason = reason.replace(shown, _level(bound, unit) if unit == "$" else f"{shown} {unit}")
+            if unit == "$":
+                reason = reason.replace(shown, _level(bound, unit))
+            elif bound == flip.info.get("grid_high"):  # "from 3,600.00 to 4,400.00 index points"
+                reason = reason.replace(shown, f"{shown} {unit}")
     return f"{_level(flip, unit)}: {reason}" if np.isfinite(flip) else reason
 def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
     """The GEX summary of ``chain``; everything is computed before the first line is printed,

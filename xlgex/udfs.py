@@ -534,9 +534,10 @@ def GEX_BOOK(*chains):
     from .history.sources import underlying_in_rows
 
     given = [values for values in chains if values not in (None, "")]
-    check_chains([], [underlying_in_rows(v) if isinstance(v, (list, tuple)) else None
-                      for v in given])  # fmt: skip
-    b = combined_book([_book_chain(i + 1, values) for i, values in enumerate(given)])
+    parsed = [_book_chain(i + 1, values) for i, values in enumerate(given)]
+    check_chains(parsed, [underlying_in_rows(v) if isinstance(v, (list, tuple)) else None
+                          for v in given])  # fmt: skip
+    b = combined_book(parsed)
     es = b["es_price"] == b["es_price"]
     rows = [("combined net GEX ($ per 1%)", b["total_gex"]), ("spot", b["spot"]),
             ("gamma flip", b["flip"] if b["flip"] == b["flip"] else b["flip_reason"]),

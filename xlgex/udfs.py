@@ -82,7 +82,8 @@ ARG_DOCS = {
     "n": "How many strikes in each top list (default 5)",
     "anywhere": "TRUE: walls at any strike; FALSE (default): call wall >= spot, put wall <= spot",
     "view": "Blank = table by expiry; 0dte = the 0DTE panel (GEX, flip, straddle breakevens)",
-    "chains": "Option chain ranges incl. header rows; the first sets the points, spot and as-of",
+    "chains": "S&P 500 option chain ranges (SPX, SPY, XSP, ES) incl. header rows; the first "
+    "sets the points, spot and as-of",
     "history_file": "Path of a history written by xlgex history (.csv, .parquet or .xlsx)",
     "underlying": "Blank = every underlying, or one (e.g. SPX)",
     "columns": "Blank = the main columns, or column names separated by commas",

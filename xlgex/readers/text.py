@@ -16,6 +16,7 @@ import csv
 import io
 import re
 from collections import Counter
+from itertools import chain
 
 from ..errors import ChainError, error
 
@@ -99,10 +100,10 @@ def read_rows(raw: bytes) -> tuple[list, list, list]:
         shown = {",": "comma", ";": "semicolon", "\t": "tab"}[delim]
         notes.append(f"text file read as {encoding}, {shown}-separated")
     if _decimal_comma(rows):
-        rows = [[_european(c) for c in row] for row in rows]
+        rows = _each_distinct(rows, _european)
         notes.append("numbers read with decimal commas and '.' thousands (the file's convention)")
     if any(mark in text for mark in _PLACEHOLDERS):
-        rows = [[("" if c.strip() in _PLACEHOLDERS else c) for c in row] for row in rows]
+        rows = _each_distinct(rows, lambda c: "" if c.strip() in _PLACEHOLDERS else c)
     _check_cut(text, rows, numbers)
     return rows, numbers, notes
 
@@ -120,6 +121,13 @@ def _unquoted_rows(text: str, delim: str) -> list | None:
     if lines and max(map(len, lines)) >= _CSV_FIELD_LIMIT:
         return None
     return [line.split(delim) if line else [] for line in lines]
+
+
+def _each_distinct(rows: list, convert) -> list:
+    """``convert`` applied to every cell, called once per distinct cell (dates, types and
+    strikes repeat down a chain) and mapped back at C speed."""
+    mapping = {cell: convert(cell) for cell in set(chain.from_iterable(rows))}
+    return [list(map(mapping.__getitem__, row)) for row in rows]
 
 
 def _split(text: str, delim: str) -> tuple[list, list]:

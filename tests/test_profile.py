@@ -37,7 +37,7 @@ def random_contracts(seed, n):
 
 
 def test_kernel_matches_the_reference_across_tiles_and_columns():
-    n = TILE_CONTRACTS + 1500  # more than one tile of contracts
+    n = 2 * TILE_CONTRACTS + 1500  # more than one tile of contracts (tiles of up to 1.5 x 4,096)
     strike, t, vol, weights = random_contracts(1, n)
     levels = np.linspace(4000.0, 6000.0, 23)[::-1]  # unsorted input, reported in input order
     grid = StickyStrikeGrid(strike, t, vol, weights)

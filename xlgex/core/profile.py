@@ -326,15 +326,16 @@ class StickyStrikeGrid:
         gives every column (each entry weighs in its own column only).
         """
         step = int(np.clip(TILE_LEVELS * TILE_CONTRACTS // max(narrow.size, 1), TILE_LEVELS, 4 * TILE_LEVELS))
-        buffer = np.empty(step * min(TILE_CONTRACTS, narrow.size))
+        buffer = np.empty(step * min(narrow.size, 3 * TILE_CONTRACTS // 2))  # the widest tile
         gaps = np.flatnonzero(np.diff(log_sorted) > TILE_GAP) + 1  # scattered levels: own tiles
         starts = np.unique(np.r_[np.arange(0, log_sorted.size, step), gaps])
         for start, stop in zip(starts, np.r_[starts[1:], log_sorted.size], strict=True):
             sub = narrow[(first < stop) & (last > start)]
             x = log_sorted[start:stop, None]
             bounds = self._bounds(sub, net)
-            for lo in range(0, sub.size, TILE_CONTRACTS):
-                pick = sub[lo:lo + TILE_CONTRACTS]
+            width = _tile_width(sub.size)
+            for lo in range(0, sub.size, width):
+                pick = sub[lo:lo + width]
                 tile = buffer[:x.size * pick.size].reshape(x.size, pick.size)
                 _gaussian(x, self.b[pick], self.c[pick], tile)
                 _add_columns(out[start:stop], tile, self.a[pick], bounds - lo)
@@ -370,15 +371,23 @@ def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
     powers = np.column_stack([u * u, u, np.ones_like(u)])
     shifted = c + b * x0
     coef = np.vstack([-0.5 * b * b, -b * shifted, -0.5 * shifted * shifted])
-    buffer = np.empty(TILE_LEVELS * min(TILE_CONTRACTS, b.size))
+    width = _tile_width(b.size)
+    buffer = np.empty(TILE_LEVELS * width)
     for start in range(0, x.size, TILE_LEVELS):
         rows = powers[start:start + TILE_LEVELS]
-        for lo in range(0, b.size, TILE_CONTRACTS):
-            hi = min(lo + TILE_CONTRACTS, b.size)
+        for lo in range(0, b.size, width):
+            hi = min(lo + width, b.size)
             tile = buffer[:rows.shape[0] * (hi - lo)].reshape(rows.shape[0], hi - lo)
             np.matmul(rows, coef[:, lo:hi], out=tile)
             np.exp(tile, out=tile)
             _add_columns(columns[start:start + TILE_LEVELS], tile, a[lo:hi], bounds - lo)
+
+
+def _tile_width(n: int) -> int:
+    """Entries per tile: ``n`` in tiles of equal width, as many as make widths nearest
+    :data:`TILE_CONTRACTS` (at most 1.5 times it: no small last tile, fewer products)."""
+    tiles = max(1, round(n / TILE_CONTRACTS))
+    return max(1, -(-n // tiles))
 
 
 def _add_columns(out, tile, a, bounds) -> None:

@@ -73,7 +73,11 @@ def one_line(exc: BaseException, limit: int = 120) -> str:
 
 
 def _show(v) -> str:
-    text = f"{v + 0.0:g}" if isinstance(v, float) else " ".join(str(v).split())  # -0.0 shows as 0
+    """A cell's value in a message: 5.0 and 5 alike show as "5" (Office.js passes whole numbers
+    as int, Windows as float), other numbers in full, -0.0 as 0, text on one line."""
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer() and abs(v) < 1e15:
+        v = int(v)
+    text = repr(v + 0.0) if isinstance(v, float) else " ".join(str(v).split())
     return text if len(text) <= 24 else text[:21] + "..."
 
 

@@ -499,3 +499,21 @@ def test_output_and_cache_among_the_sources_are_not_read_back(tmp_path):
     assert list((data / "h.xlgex-cache" / "parts").iterdir())  # the parts exist, and were not read
     with pytest.raises(xlgex.XlgexError, match="is the input file"):
         xlgex.history([data / "s0.csv"], data / "s0.csv", force=True)
+
+
+def test_command_runs_outside_the_main_thread(tmp_path):
+    """A notebook or an add-in may call the command from a worker thread, where Python
+    refuses to set signal handlers: the run still completes."""
+    import threading
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, f in enumerate(sample_snapshots(2, 600)):
+        f.to_csv(data / f"s{i}.csv", index=False)
+    status = []
+    worker = threading.Thread(target=lambda: status.append(
+        main(["history", str(data), "-o", str(tmp_path / "h.csv"), "--workers", "1", "--no-progress"])))
+    worker.start()
+    worker.join()
+    assert status == [0]
+    assert len(pd.read_csv(tmp_path / "h.csv")) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from ..conventions import CONVENTIONS, DEFAULT_CONVENTION
@@ -52,7 +53,9 @@ def run(args) -> int:
 
     out = Path(args.output)
     cache = Path(args.cache_dir) if args.cache_dir else cache_folder_for(out)
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a job scheduler's stop, like Ctrl-C
+    # A job scheduler's stop, like Ctrl-C; Python lets only the main thread set a handler.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     try:
         df = history(args.sources, out, force=args.force, cache_dir=cache, cluster=args.cluster,
                      workers=args.workers, progress=not args.no_progress, horizon=args.horizon,
@@ -64,7 +67,8 @@ def run(args) -> int:
               "again to continue", file=sys.stderr)  # fmt: skip
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     counts = df.attrs["counts"]
     for skip in df.attrs["skipped"]:
         part = f" [{skip['part']}]" if skip["part"] else ""

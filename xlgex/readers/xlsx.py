@@ -22,10 +22,17 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
         raise XlgexError("xlgex: reading .xlsx needs openpyxl: pip install openpyxl") from None
     from .grid import looks_like_header
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a damaged workbook
-        raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {one_line(exc)}") from None
+    # The file is opened here, not by openpyxl, so that it is closed even when openpyxl
+    # gives up half-way through a damaged workbook.
+    with open(path, "rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several types for a damaged workbook
+            raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {one_line(exc)}") from None
+        return _read_book(book, path, sheet, looks_like_header)
+
+
+def _read_book(book, path, sheet, looks_like_header) -> tuple[list, str, list]:
     try:
         names = book.sheetnames
         _refuse_report(book, path)

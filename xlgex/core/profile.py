@@ -247,7 +247,9 @@ class StickyStrikeGrid:
         )
         weights = np.asarray(weights, dtype=float).reshape(strike.size, -1)
         live = (t_years > 0.0) & (vol > 0.0)  # NaN: out
-        cols, rows = np.nonzero(((weights != 0.0) & live[:, None]).T)  # by column, then row
+        per_column = [np.flatnonzero(live & (weights[:, j] != 0.0)) for j in range(weights.shape[1])]
+        rows = np.concatenate(per_column)  # by column, then row (a column at a time: no strided scan)
+        cols = np.repeat(np.arange(len(per_column)), [r.size for r in per_column])
         t, v = t_years[rows], vol[rows]
         flat = rate.strides == (0,) and div_yield.strides == (0,)  # one rate and yield for all
         r, q = (rate[:1], div_yield[:1]) if flat or not rows.size else (rate[rows], div_yield[rows])

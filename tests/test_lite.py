@@ -27,6 +27,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import xlwings
@@ -462,3 +463,26 @@ def test_property_same_answer_on_both_paths(xl, officejs, chain_range, name, dat
 def test_a_number_where_a_date_belongs_reads_alike_on_both_paths(xl, officejs, chain_range, value):
     """Office.js passes a whole number as int, Windows as float: the message shows it once."""
     same_answer(xl, "GEX_FLIP", chain_range, MISSING, value)
+
+
+def test_lite_builds_into_a_folder_that_does_not_exist_yet(tmp_path, monkeypatch, capsys):
+    """A fresh checkout has no dist/: the command makes it; a failing pip is one line."""
+    from xlgex.cli import main
+
+    def fake_pip(command, **_):
+        Path(command[command.index("-w") + 1], lite.wheel_name()).write_bytes(b"PK wheel")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(lite.subprocess, "run", fake_pip)
+    out_dir = tmp_path / "fresh" / "dist"
+    assert main(["lite", "--out", str(out_dir)]) == 0
+    assert (out_dir / lite.wheel_name()).read_bytes() == b"PK wheel"
+    assert f"Built {out_dir / lite.wheel_name()}" in capsys.readouterr().out
+
+    def failing_pip(command, **_):
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: a\nERROR: no network\n")
+
+    monkeypatch.setattr(lite.subprocess, "run", failing_pip)
+    assert main(["lite", "--out", str(tmp_path / "other")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err == "xlgex: pip wheel failed: ERROR: no network"

@@ -63,6 +63,7 @@ def build_wheel(out_dir, *, force: bool = False) -> Path:
     """
     from .files import check_output, replace_atomically
 
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # `dist` need not exist on a fresh checkout
     target = check_output(Path(out_dir) / wheel_name(), force=force, suffixes=(".whl",))
     command = [sys.executable, "-m", "pip", "wheel", str(source_folder()), "--no-deps",
                "--quiet", "--disable-pip-version-check"]  # fmt: skip

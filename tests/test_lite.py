@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import xlwings
 from hypothesis import HealthCheck, given, settings
@@ -56,6 +57,7 @@ _ERROR_TYPES = {"#DIV/0!": "Div0", "#N/A": "NotAvailable", "#NAME?": "Name", "#N
                 "#NUM!": "Num", "#REF!": "Ref", "#VALUE!": "Value", "#SPILL!": "Spill",
                 "#CALC!": "Calc", "#CONNECT!": "Connect", "#BLOCKED!": "Blocked",
                 "#FIELD!": "Field", "#GETTING_DATA": "GettingData", "#UNKNOWN!": "Unknown"}  # fmt: skip
+_RETURNED_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 _CODE_TO_TEXT = {code: text for text, code in ERROR_CODES.items()}
 
 
@@ -85,12 +87,20 @@ class _OfficeJsEngine:
 
     @staticmethod
     def prepare_xl_data_element(x, options):
+        """Runtime >= 1.4: NaN and "#..." texts become error entities, dates formatted numbers."""
         if x is None:
             return ""
-        if isinstance(x, float) and math.isnan(x):
+        if pd.isna(x):
             return {"type": "Error", "errorType": "Num"}
+        if isinstance(x, np.number):
+            return float(x)
+        if isinstance(x, np.datetime64):
+            x = pd.Timestamp(x)
         if isinstance(x, (dt.date, dt.datetime)):
-            return utils.datetime_to_xlserial(x)
+            serial = utils.datetime_to_xlserial(x)
+            return {"type": "FormattedNumber", "basicValue": serial, "numberFormat": options["date_format"]}
+        if isinstance(x, str) and x in _RETURNED_ERRORS:  # the seven classic errors only
+            return {"type": "Error", "errorType": _ERROR_TYPES[x]}
         return x
 
 
@@ -144,7 +154,7 @@ def officejs_call(xl, name: str, *args):
         else:
             values.append(conversion.read(None, arg, arg_info["options"], engine_name="officejs"))
     result = func(*values)
-    options = {**info["ret"]["options"], "date_format": None, "runtime": "1.4"}
+    options = {**info["ret"]["options"], "date_format": "m/d/yyyy", "runtime": "1.4"}  # Excel's short date
     return conversion.write(result, None, options, engine_name="officejs")
 
 
@@ -180,6 +190,8 @@ def _comparable(grid):
         for c in row:
             if isinstance(c, dt.datetime):
                 c = utils.datetime_to_xlserial(c.replace(tzinfo=None))
+            elif isinstance(c, dict) and c.get("type") == "FormattedNumber":  # a date from Office.js
+                c = c["basicValue"]
             cells_.append(c)
         out.append(cells_)
     return out

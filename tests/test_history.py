@@ -517,3 +517,19 @@ def test_command_runs_outside_the_main_thread(tmp_path):
     worker.join()
     assert status == [0]
     assert len(pd.read_csv(tmp_path / "h.csv")) == 2
+
+
+def test_json_snapshots_are_named_by_their_symbol(tmp_path):
+    """TD/Schwab and CBOE JSON carry the underlying as ``symbol``: two JSON series of different
+    underlyings are never taken for one (the move study pairs snapshots per underlying)."""
+    from xlgex.history.sources import UNNAMED, plan_tasks
+
+    files = {"tda.json": {"symbol": "SPY", "underlyingPrice": 390.65, "callExpDateMap": {}},
+             "cboe.json": {"timestamp": "2026-11-20 10:30:00", "data": {"symbol": "_SPX", "options": []}},
+             "plain.json": [1, 2, 3]}  # fmt: skip
+    for name, document in files.items():
+        (tmp_path / name).write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "broken.json").write_text('{"symbol": "SP', encoding="utf-8")
+    named = {p: plan_tasks(tmp_path / p, tmp_path / "parts")[0].underlying
+             for p in ("tda.json", "cboe.json", "plain.json", "broken.json")}  # fmt: skip
+    assert named == {"tda.json": "SPY", "cboe.json": "SPX", "plain.json": UNNAMED, "broken.json": UNNAMED}

@@ -146,7 +146,8 @@ def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
         dialect = _sniff(path)
         header, first = _csv_header(path, dialect)
     else:
-        return [Task(str(path), str(path), "", digest, UNNAMED)]
+        underlying = _json_underlying(path) if suffix == ".json" else UNNAMED
+        return [Task(str(path), str(path), "", digest, underlying)]
     if header is None:
         return [Task(str(path), str(path), "", digest, _cboe_underlying(path, dialect))]
     columns = _grouping_columns(header) | {"dialect": dialect}
@@ -224,6 +225,23 @@ def _constant_underlying(columns: dict, first) -> str:
         return normalise_root(row.get(columns["underlying"]))
     if columns["root"]:
         return normalise_root(row.get(columns["root"]))
+    return UNNAMED
+
+
+def _json_underlying(path: Path) -> str:
+    """The ``symbol`` of a TD/Schwab chain or CBOE delayed-quotes JSON (top level or under
+    ``data``; CBOE's ``_SPX`` -> ``SPX``); :data:`UNNAMED` when absent or not JSON (the worker
+    then gives the file's own message)."""
+    try:
+        with open(path, "rb") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError):
+        return UNNAMED
+    inner = document.get("data") if isinstance(document, dict) else None
+    for holder in (document, inner):
+        symbol = holder.get("symbol") if isinstance(holder, dict) else None
+        if isinstance(symbol, str) and symbol.strip():
+            return normalise_root(symbol.strip().lstrip("_"))
     return UNNAMED
 
 

@@ -39,7 +39,7 @@ def requirements_txt(url: str | None = None) -> str:
     """The ``requirements.txt`` of an xlwings Lite workbook: the xlgex wheel's address.
 
     numpy, scipy and pandas come with Pyodide and xlwings with the add-in; micropip fetches
-    tzdata and XlsxWriter (pure Python) from PyPI as the wheel's dependencies.
+    tzdata, XlsxWriter and openpyxl (pure Python) from PyPI as the wheel's dependencies.
     """
     where = url.rstrip("/") + "/" + wheel_name() if url and not url.endswith(".whl") else url
     return (where or f"https://YOUR-HOST/{wheel_name()}") + "\n"
@@ -84,7 +84,7 @@ def run(out_dir="dist", *, url: str | None = None, force: bool = False, build: b
     if build:
         wheel = build_wheel(out_dir, force=force)
         lines += [f"Built {wheel}", "Host it at an HTTPS address the browser can fetch, then in "
-                  "the xlwings Lite editor:", ""]  # fmt: skip
+                  "the xlwings Lite editor (add the line to requirements.txt):", ""]  # fmt: skip
     lines += ["--- requirements.txt ---", requirements_txt(url).rstrip("\n"), "",
               "--- main.py ---", MAIN_PY.rstrip("\n")]  # fmt: skip
     return "\n".join(lines) + "\n"

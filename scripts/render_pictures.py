@@ -60,7 +60,7 @@ def render(out_dir: Path = ROOT / "docs" / "images") -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         report = write_report(read_chain(SAMPLE_PATH), tmp / "sample_report.xlsx",
-                              title="sample_chain.csv")  # fmt: skip
+                              title="sample_chain.csv", price_unit="index points")  # fmt: skip
         sources = {"dashboard": ROOT / "workbooks" / "xlgex_dashboard.xlsx", "report": report}
         jobs = {name: Job(sources[name], tmp / f"{name}.xlsx", pdf_sheets=sheets)
                 for name, sheets in PICTURES.items()}  # fmt: skip

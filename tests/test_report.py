@@ -34,7 +34,7 @@ def chain():
 @pytest.fixture(scope="module")
 def report(chain, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.xlsx"
-    assert write_report(chain, path, title="sample") == path
+    assert write_report(chain, path, title="sample", price_unit="index points") == path
     return openpyxl.load_workbook(path)
 
 
@@ -166,7 +166,7 @@ def test_no_flip_is_reported_as_text(chain, tmp_path):
     path = write_report(chain, tmp_path / "short.xlsx", convention="all_short")
     summary = openpyxl.load_workbook(path)["Summary"]
     facts = {r[0]: r[1] for r in summary.iter_rows(min_row=6, values_only=True) if r[0]}
-    assert facts["Gamma flip (index points)"].startswith("no flip: net GEX stays negative")
+    assert facts["Gamma flip (spot units)"].startswith("no flip: net GEX stays negative")
     assert facts["All crossings"] == "none"
     assert _close(facts["Net GEX at spot ($ per 1% move)"],
                   total_gex(chain, convention="all_short"))  # fmt: skip
@@ -177,3 +177,42 @@ def test_unknown_convention_is_a_user_error(chain, tmp_path):
     with pytest.raises(XlgexError):
         write_report(chain, tmp_path / "x.xlsx", convention="dealers_flip_a_coin")
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_summary_shows_the_regime_in_full_and_the_flip_in_the_underlyings_unit(tmp_path, capsys):
+    """A stock's flip is in $, not index points; the regime's label with its modifiers fits
+    its column, and texts line up with the numbers (right-aligned)."""
+    from pathlib import Path
+
+    path = tmp_path / "spy.xlsx"
+    source = Path(__file__).parent / "fixtures" / "cboe_spy_oldformat.dat"
+    assert main(["report", str(source), "-o", str(path)]) == 0
+    capsys.readouterr()
+    ws = openpyxl.load_workbook(path)["Summary"]
+    facts = {r[0].value: r[1] for r in ws.iter_rows(min_row=6, max_col=2) if r[0].value}
+    assert "Gamma flip ($)" in facts and "Gamma flip (index points)" not in facts
+    label = facts["Regime"].value
+    assert label == classify_regime(read_chain(source)).label
+    assert ws.column_dimensions["B"].width >= len(label)
+    assert {facts[k].alignment.horizontal for k in ("Regime", "All crossings", "Spot")} == {"right"}
+
+
+@pytest.mark.parametrize(("strikes", "expected"), [
+    ([5900.0, 5925.0, 6000.0], "#,##0"), ([429.0, 432.5, 433.0], "#,##0.0"),
+    ([1.0, 1.25, 1.5], "#,##0.00"),
+])  # fmt: skip
+def test_strikes_show_the_decimals_they_have(strikes, expected):
+    from xlgex.report import _strike_format
+
+    assert _strike_format(np.array(strikes)) == expected
+
+
+def test_info_numbers_have_number_formats(report):
+    """Counts with thousands separators, levels with two decimals: no 15-digit float, no
+    'General' number on the Info sheet."""
+    rows = {label.value: value for label, value in report["Info"].iter_rows(min_row=6, max_col=2)}
+    assert rows["rows read"].number_format == "#,##0"
+    assert rows["spot"].number_format == "#,##0.00"
+    for label, cell in rows.items():
+        if isinstance(cell.value, (int, float)):
+            assert cell.number_format != "General", label

@@ -607,3 +607,57 @@ def test_empty_results_are_stored_as_typed_empty_texts(name, committed):
                 assert 't="str"' in cell, cell[:200]
                 typed += 1
     assert typed > 0  # the banners at least, blank while xlgex runs
+
+
+# -- how the sheets read -------------------------------------------------------------------
+
+READING_TABLES = {"xlgex_dashboard.xlsx": ("Dashboard", "Live"), "xlgex_whatif.xlsx": ("Workings",)}
+"""Sheets that show GEX_INFO's numbers (the mirror and the spills)."""
+
+
+@pytest.fixture(scope="module")
+def formatted(committed) -> dict:
+    """The committed templates with their cell formats and stored values (openpyxl)."""
+    import openpyxl
+
+    return {name: openpyxl.load_workbook(path, data_only=True) for name, path in committed.items()}
+
+
+@pytest.mark.parametrize(("name", "sheet"), [(n, s) for n, sheets in READING_TABLES.items()
+                                              for s in sheets])  # fmt: skip
+def test_info_numbers_have_number_formats(name, sheet, formatted):
+    """GEX_INFO's numbers are formatted: no 15-digit float such as 5.32971231859304, counts
+    with thousands separators, the risk reversal and term structure with two decimals."""
+    ws = formatted[name][sheet]
+    labels = {}
+    for row in ws.iter_rows():
+        for left, cell in zip(row, row[1:], strict=False):
+            if isinstance(left.value, str):
+                labels[left.value] = cell
+            if (isinstance(cell.value, float) and not cell.value.is_integer()
+                    and cell.number_format == "General"):  # fmt: skip
+                pytest.fail(f"{sheet}!{cell.coordinate} = {cell.value} has no number format")
+    assert labels["25-delta risk reversal (put - call, vol pts)"].number_format == "#,##0.00"
+    assert labels["ATM term structure (30d / 90d IV)"].number_format == "#,##0.00"
+    assert labels["rows read"].number_format == "#,##0"
+    assert labels["front expiry"].number_format == "yyyy-mm-dd"
+
+
+@pytest.mark.parametrize(("sheet", "column"), [
+    ("SPY 450C shares", "J"), ("SPX 5700P short gamma", "J"), ("SPX 6050C long gamma", "J"),
+    ("Rehedge ladder", "R"),
+])  # fmt: skip
+def test_check_columns_show_xlgex_not_running_in_full(sheet, column, formatted):
+    ws = formatted["xlgex_hedging.xlsx"][sheet]
+    assert ws.column_dimensions[column].width >= len("xlgex not running") + 1
+
+
+def test_ladder_chart_counts_steps_from_zero_as_the_table_does(committed, formatted):
+    """The bars are labelled by the plain step numbers in column A (0, 1, ...), not 1, 2, ..."""
+    ws = formatted["xlgex_hedging.xlsx"]["Rehedge ladder"]
+    steps = [ws[f"A{r}"].value for r in range(16, 16 + 14)]
+    assert steps == [float(i) for i in range(14)]
+    assert ws["A16"].number_format == '"step "0'
+    with zipfile.ZipFile(committed["xlgex_hedging.xlsx"]) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert any("<c:cat><c:numRef><c:f>'Rehedge ladder'!$A$16:$A$29</c:f>" in c for c in charts)

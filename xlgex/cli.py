@@ -272,11 +272,11 @@ def _read(path, args):
                       sheet=args.sheet, iv_from_quotes=not args.no_iv_from_quotes)  # fmt: skip
 
 
-def _write_report(chain, out: Path, title: str, s) -> None:
+def _write_report(chain, out: Path, title: str, s, price_unit: str) -> None:
     from .report import write_report
 
     with replace_atomically(out) as tmp:
-        write_report(chain, tmp, settings=s, title=title, force=True)
+        write_report(chain, tmp, settings=s, title=title, force=True, price_unit=price_unit)
 
 
 def _demo(args) -> int:
@@ -295,13 +295,13 @@ def _demo(args) -> int:
         _print_greeks()
         _print_walkthrough()
         print()
-    _print_gex(chain, label, s, _price_unit(Path(args.chain) if args.chain else None),
-               iv_auto=bool(args.chain) and args.iv_unit == "auto")
+    unit = _price_unit(Path(args.chain) if args.chain else None)
+    _print_gex(chain, label, s, unit, iv_auto=bool(args.chain) and args.iv_unit == "auto")
     if out is not None:
         if out.exists() and not args.force:
             print(f"\nreport not written: {out} already exists; use --force to replace it")
         else:
-            _write_report(chain, out, label, s)
+            _write_report(chain, out, label, s, unit)
             print(f"\nreport written: {out}")
     return 0
 
@@ -309,7 +309,7 @@ def _demo(args) -> int:
 def _report(args) -> int:
     out = check_output(args.output, force=args.force, inputs=[args.chain], what="--output")
     chain = _read(args.chain, args)
-    _write_report(chain, out, str(args.chain), _settings(args))
+    _write_report(chain, out, str(args.chain), _settings(args), _price_unit(Path(args.chain)))
     print(f"report written: {out}")
     return 0
 

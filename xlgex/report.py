@@ -30,6 +30,7 @@ from .workbooks.kit import (
     _Book,
     _gex_bars,
     _profile_chart,
+    info_formats,
 )  # fmt: skip
 
 __all__ = ["write_report", "CHART_RANGE_PCT"]
@@ -52,7 +53,7 @@ def _number(x):
 
 
 def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: str = "",
-                 force: bool = False, settings=None) -> Path:  # fmt: skip
+                 force: bool = False, settings=None, price_unit: str = "spot units") -> Path:  # fmt: skip
     """Write a values-only ``.xlsx`` report of ``chain``'s dealer gamma exposure.
 
     Parameters
@@ -71,6 +72,9 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
     settings : GexSettings, optional
         Every GEX setting (:func:`xlgex.gex.gex_settings`: gamma source, preset, expiries);
         when given, ``convention`` is ignored.
+    price_unit : str, default ``"spot units"``
+        The unit of the underlying's price in labels: ``"$"`` (a stock or ETF), ``"index
+        points"`` (an index), or ``"spot units"`` when it is not known.
 
     Returns
     -------
@@ -107,7 +111,7 @@ def write_report(chain, path, *, convention: str = DEFAULT_CONVENTION, title: st
     book = _Book(path, title or "xlgex report", "Dealer gamma exposure (values only)",
                  created=dt.datetime.now().replace(microsecond=0),
                  comments="Written by `xlgex report`: values only, no formulas.")  # fmt: skip
-    _summary(book, chain, s, data, title)
+    _summary(book, chain, s, data, title, price_unit)
     _by_strike(book, chain, data["by_strike"], data["flip"])
     _by_expiry(book, data["by_expiry"])
     _profile(book, chain, data["profile"], data["flip"])
@@ -122,13 +126,13 @@ def _facts(sh, first_row: int, rows) -> int:
     for i, (label, value, num_format, note) in enumerate(rows):
         r = first_row + i
         sh.text(f"A{r}", label)
-        sh.put(f"B{r}", value, f("output", num_format))
+        sh.put(f"B{r}", value, f("output", num_format, align="right"))  # texts line up too
         if note:
             sh.text(f"C{r}", note, "note")
     return first_row + len(rows)
 
 
-def _summary(book, chain, s, data, title) -> None:
+def _summary(book, chain, s, data, title, price_unit: str) -> None:
     sh = book.sheet("Summary")
     flip, walls, regime, total = data["flip"], data["walls"], data["regime"], data["total"]
     facts = regime.facts
@@ -146,7 +150,7 @@ def _summary(book, chain, s, data, title) -> None:
         ("Regime", regime.label, None, regime.description),
         ("Net GEX at spot ($ per 1% move)", float(total), MONEY_BN2,
          "> 0: dealers long gamma, their hedging dampens moves; < 0: amplifies"),
-        ("Gamma flip (index points)", flip_value if flip_value is not None else flip.reason,
+        (f"Gamma flip ({price_unit})", flip_value if flip_value is not None else flip.reason,
          "#,##0.00", flip.reason),
         ("All crossings", crossings, None, None),
         ("Distance to flip (% of spot)", _number(facts["distance_to_flip_pct"]), '0.00"%"',
@@ -161,7 +165,8 @@ def _summary(book, chain, s, data, title) -> None:
     sh.text(f"A{row + 1}", "Sheets: By strike, By expiry, Profile (net GEX if spot moved, "
             "with the flip), Info (every assumption and diagnostic).", "note")  # fmt: skip
     sh.ws.set_column("A:A", 34)
-    sh.ws.set_column("B:B", 40)  # the regime's label in full
+    longest = max(len(str(v)) for v in (regime.label, crossings, flip_value) if v is not None)
+    sh.ws.set_column("B:B", min(max(24, 1.15 * longest + 2), 100))  # the regime's label in full
     sh.ws.set_column("C:C", 70)
     sh.ws.activate()
 
@@ -174,6 +179,15 @@ def _table(sh, top: int, header, rows, fmts) -> tuple[int, int]:
         for j, value in enumerate(row):
             sh._write_value(top + i, j, value, fmts[j] if fmts[j] is not None else f())
     return top + 1, top + len(rows)
+
+
+def _strike_format(strikes) -> str:
+    """``#,##0`` for whole strikes, else as many decimals (1 or 2) as the strikes need:
+    432.5 shows as 432.5, never rounded to 433 or shown beside 429 as "429." ."""
+    for decimals in (0, 1):
+        if np.allclose(np.round(strikes, decimals), strikes, rtol=0.0, atol=1e-9):
+            return "#,##0" + ("." + "0" * decimals if decimals else "")
+    return "#,##0.00"
 
 
 def _by_strike(book, chain, by_strike, flip) -> None:
@@ -189,8 +203,9 @@ def _by_strike(book, chain, by_strike, flip) -> None:
     rows = [(float(k), float(c), float(p), float(n)) for k, c, p, n in
             shown[["strike", "call_gex", "put_gex", "net_gex"]].itertuples(index=False, name=None)]
     money = f("plain", MONEY)
+    strike_format = _strike_format(strikes)
     first, last = _table(sh, 5, ["strike", "call GEX", "put GEX", "net GEX"], rows,
-                         [f("plain", "General"), money, money, money])  # fmt: skip
+                         [f("plain", strike_format), money, money, money])  # fmt: skip
     sh.text("A4", f"{len(rows)} of {len(strikes)} strikes, those within ±{CHART_RANGE_PCT:g}% "
             f"of spot {chain.spot:,.2f}; net GEX of all strikes ${net.sum() / 1e9:,.2f}bn",
             "note")  # fmt: skip
@@ -225,7 +240,7 @@ def _by_strike(book, chain, by_strike, flip) -> None:
     chart.set_title({"name": f"Net dealer GEX by strike (±{CHART_RANGE_PCT:g}% of spot "
                      f"{chain.spot:,.2f}); spot and flip at their nearest strikes",
                      "name_font": {"size": 12}})  # fmt: skip
-    chart.set_x_axis({"name": "strike", "num_format": "#,##0", "label_position": "low",
+    chart.set_x_axis({"name": "strike", "num_format": strike_format, "label_position": "low",
                       "num_font": {"rotation": -45}})  # fmt: skip
     chart.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True,
                       "line": {"color": "#E0E0E0"}}})  # fmt: skip
@@ -337,15 +352,10 @@ def _info(book, chain, s, data) -> None:
     rows += [("note", note) for note in d.assumptions]
     f = book.fmt
     sh.header_row("A5", ["item", "value"])
+    formats = info_formats(rows)
     for i, (label, value) in enumerate(rows):
         r = 6 + i
         sh.text(f"A{r}", label)
-        if isinstance(value, dt.datetime):
-            fmt = f("plain", DATETIME)
-        elif label.startswith("0DTE share"):
-            fmt = f("plain", "0.0%")
-        else:
-            fmt = f("plain", "General")
-        sh.put(f"B{r}", value, fmt)
+        sh.put(f"B{r}", value, f("plain", formats.get(i, "General")))
     sh.ws.set_column("A:A", 36)
     sh.ws.set_column("B:B", 100)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from .chainsheet import (
 )
 from .kit import (
     CHAIN_NAME,
-    DATETIME,
     FLIP_COLOUR,
     MONEY,
     MONEY_BN,
@@ -27,6 +25,7 @@ from .kit import (
     _libreoffice_spills,
     _profile_chart,
     _xl_round,
+    info_formats,
 )
 
 # --------------------------------------------------------------------------- dashboard
@@ -122,14 +121,9 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
                    enumerate(details) if key in row_formats and isinstance(value, float)}
     for (i, _), fmt in detail_fmts.items():  # per-row number formats inside the spill
         live.ws.write_number(5 + i, 4, details[i][1], fmt)
-    info_fmts = {}
-    for i, (key, value) in enumerate(info):
-        if isinstance(value, dt.datetime):
-            info_fmts[i, 1] = f("plain", DATETIME)
-            live.ws.write_datetime(5 + i, 7, value, info_fmts[i, 1])
-        elif key.startswith("0DTE share"):
-            info_fmts[i, 1] = f("plain", "0.0%")
-            live.ws.write_number(5 + i, 7, value, info_fmts[i, 1])
+    info_fmts = {(i, 1): f("plain", fmt) for i, fmt in info_formats(info).items()}
+    for (i, _), fmt in info_fmts.items():  # per-row number formats inside the spill
+        live.ws.write(5 + i, 7, info[i][1], fmt)
     live.ws.set_column("A:A", 18)
     live.ws.set_column("B:B", 12)
     live.ws.set_column("D:D", 26)

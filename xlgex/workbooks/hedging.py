@@ -15,6 +15,9 @@ from .kit import (
 
 # --------------------------------------------------------------------------- hedging
 
+CHECK_WIDTH = 18
+"""Width of a Check column: "xlgex not running" shows in full."""
+
 
 def _walkthrough(book: _Book, name: str, spec: dict) -> None:
     """One hedging walkthrough: inputs, the steps in plain Excel and HEDGE_TRADE, checks."""
@@ -105,6 +108,7 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
     sh.ws.set_column("B:B", 46)
     sh.ws.set_column("C:C", 16)
     sh.ws.set_column("D:K", 14)
+    sh.ws.set_column("J:J", CHECK_WIDTH)  # "xlgex not running" in full
     sh.ws.set_column("L:L", 46)
     sh.ws.freeze_panes(head, 0)
 
@@ -319,6 +323,7 @@ def _ladder(book: _Book) -> None:
     sh.text(f"A{head}", "Spot path (edit the yellow cells) →", "header")
     sh.text(f"B{head}", "spot", "header")
     for i, spot in enumerate(LADDER_PATH):
+        sh.put(f"A{first + i}", float(i), f("label", '"step "0'))  # the chart's categories
         sh.put(f"B{first + i}", spot, f("input", "#,##0.00"))
         book.state.watch(f"ladder spot {i}", sh, f"B{first + i}")
     formula, v["units"] = _units(sh, {**a, "spot": f"$B${first}"})
@@ -369,6 +374,7 @@ def _ladder(book: _Book) -> None:
     chart = book.wb.add_chart({"type": "column"})
     chart.add_series({
         "name": "hedge held (hedge units, plain Excel)",
+        "categories": f"='{sh.name}'!$A${first}:$A${last}",
         "values": f"='{sh.name}'!$Q${first}:$Q${last}",
         "fill": {"color": "#9DC3E6"}, "gap": 60,
     })  # fmt: skip
@@ -380,7 +386,7 @@ def _ladder(book: _Book) -> None:
     chart.combine(line)
     chart.set_title({"name": "The band at work: hedge held (bars) as SPY moves (line)",
                      "name_font": {"size": 12}})  # fmt: skip
-    chart.set_x_axis({"name": "step"})
+    chart.set_x_axis({"name": "step", "num_format": "0"})
     chart.set_y_axis({"name": "hedge held", "num_format": "#,##0"})
     line.set_y2_axis({"name": "SPY ($)", "num_format": "0.0"})
     chart.set_legend({"position": "bottom"})
@@ -390,7 +396,8 @@ def _ladder(book: _Book) -> None:
     sh.ws.set_column("B:B", 10)
     sh.ws.set_column("C:K", 12)
     sh.ws.set_column("L:L", 2)
-    sh.ws.set_column("M:R", 13)
+    sh.ws.set_column("M:Q", 13)
+    sh.ws.set_column("R:R", CHECK_WIDTH)
     sh.ws.set_row(head - 1, 32)
     sh.ws.print_area(f"A1:R{last + 22}")
     sh.banner("A4")

@@ -50,6 +50,29 @@ BOOL_NUMBER = '"TRUE";"TRUE";"FALSE"'
 """A 1/0 shown as TRUE/FALSE (a TRUE/FALSE result read as a number)."""
 DATE = "yyyy-mm-dd"
 
+INFO_COUNTS = ("rows", "contracts", "IVs", "excluded", "dropped")
+"""GEX_INFO rows that count contracts or rows: whole numbers with thousands separators."""
+
+
+def info_formats(info) -> dict:
+    """``{row: number format}`` of GEX_INFO's ``(item, value)`` rows that hold a number or a
+    time: a share in %, a count with thousands separators, a date without a midnight time,
+    any other number (a level, a skew, a ratio) with two decimals, never a 15-digit float."""
+    out = {}
+    for i, (key, value) in enumerate(info):
+        if isinstance(value, dt.datetime):
+            midnight = (value.hour, value.minute, value.second) == (0, 0, 0)
+            out[i] = DATE if midnight else DATETIME
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        elif key.startswith("0DTE share"):
+            out[i] = "0.0%"
+        elif key.startswith(INFO_COUNTS) and float(value).is_integer():
+            out[i] = "#,##0"
+        else:
+            out[i] = "#,##0.00"
+    return out
+
 
 # --------------------------------------------------------------------------- cells
 

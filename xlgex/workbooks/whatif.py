@@ -29,6 +29,7 @@ from .kit import (
     _Book,
     _libreoffice_spills,
     _spot_axis,
+    info_formats,
 )
 
 # --------------------------------------------------------------------------- what-if
@@ -94,9 +95,9 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
     info = work.udf("A6", "GEX_INFO", *ext, fmts=[f("label"), f("plain", "General")])
     facts = {key: (i, value) for i, (key, value) in enumerate(info)}
     asof_row, asof_used = facts["as of (New York)"]
-    work.ws.write_datetime(5 + asof_row, 1, asof_used, f("plain", DATETIME))
     share_row, share_0dte = facts["0DTE share of gross GEX"]
-    work.ws.write_number(5 + share_row, 1, share_0dte, f("plain", "0.0%"))
+    for i, fmt in info_formats(info).items():  # per-row number formats inside the spill
+        work.ws.write(5 + i, 1, info[i][1], f("plain", fmt))
     asof_cell = f"Workings!$B${6 + asof_row}"
     n = 2 * SHOCK_STEPS + 1
     blocks = {}

@@ -380,6 +380,24 @@ def test_import_loads_only_what_a_first_call_needs():
     assert scipy == "False"
 
 
+def test_no_call_path_loads_process_pools(tmp_path):
+    """Pyodide has no processes: calling every function, GEX_HISTORY included (it reads through
+    the history package, whose engine runs worker processes), loads no process machinery."""
+    history = tmp_path / "h.csv"
+    history.write_text("quote_time,underlying,spot\n2026-11-20T10:30-0500,SPX,5900\n", encoding="utf-8")
+    code = (
+        "import sys, xlgex.udfs as u\n"
+        f"print(u.GEX_HISTORY({str(history)!r}, None, 'underlying,spot'))\n"
+        "from xlgex.history import excel, run, engine\n"
+        "print(sorted(m for m in ('multiprocessing', 'concurrent.futures.process', '_multiprocessing', "
+        "'dask') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    table_line, loaded = out.stdout.splitlines()[-2:]
+    assert "SPX" in table_line and "5900" in table_line
+    assert loaded == "[]"
+
+
 def test_chain_above_the_payload_limit_is_a_message(xl, officejs, chain_range):
     header = list(chain_range[0]) + [f"extra {k}" for k in range(20)]
     row = list(chain_range[1]) + ["some long text in a column nobody needs"] * 20

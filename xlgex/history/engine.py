@@ -8,12 +8,9 @@ are identical; only the order they arrive in differs (the caller sorts).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import XlgexError
 
@@ -33,7 +30,14 @@ def default_workers() -> int:
 
 
 def _context():
-    """``forkserver`` where it exists (no fork of a threaded parent), else ``spawn``."""
+    """``forkserver`` where it exists (no fork of a threaded parent), else ``spawn``.
+
+    multiprocessing and the process pool are imported only here and in the functions that run
+    one, so ``GEX_HISTORY`` (which reads a written history through this package) works where
+    processes do not exist, such as xlwings Lite's Pyodide.
+    """
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
@@ -59,6 +63,9 @@ def run_local(fn: Callable, tasks: Iterable, args: tuple, on_result: Callable,
 
 def _isolate(fn, suspects: list, args, on_result, on_crash) -> None:
     """Run ``suspects`` one at a time in one process; the task that kills it is ``on_crash``ed."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     while suspects:
         pool = ProcessPoolExecutor(max_workers=1, mp_context=_context())
         try:
@@ -75,11 +82,16 @@ def _isolate(fn, suspects: list, args, on_result, on_crash) -> None:
 
 
 def _raise_broken(task):
+    from concurrent.futures.process import BrokenProcessPool
+
     raise BrokenProcessPool(f"a worker process died running {task!r}")
 
 
 def _run_pool(fn, todo, args, on_result, workers: int) -> list | None:
     """Run tasks from ``todo`` until it is exhausted (None) or the pool breaks (the tasks in flight)."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
     pending: dict = {}
     try:

@@ -623,12 +623,9 @@ def formatted(committed) -> dict:
     return {name: openpyxl.load_workbook(path, data_only=True) for name, path in committed.items()}
 
 
-@pytest.mark.parametrize(("name", "sheet"), [(n, s) for n, sheets in READING_TABLES.items()
-                                              for s in sheets])  # fmt: skip
-def test_info_numbers_have_number_formats(name, sheet, formatted):
-    """GEX_INFO's numbers are formatted: no 15-digit float such as 5.32971231859304, counts
-    with thousands separators, the risk reversal and term structure with two decimals."""
-    ws = formatted[name][sheet]
+def _labelled_cells(ws) -> dict:
+    """``{label: the cell right of it}``; fails on a fractional number in General format (a
+    15-digit float such as 5.32971231859304 or 4.54747350886464E-13 on the page)."""
     labels = {}
     for row in ws.iter_rows():
         for left, cell in zip(row, row[1:], strict=False):
@@ -636,7 +633,26 @@ def test_info_numbers_have_number_formats(name, sheet, formatted):
                 labels[left.value] = cell
             if (isinstance(cell.value, float) and not cell.value.is_integer()
                     and cell.number_format == "General"):  # fmt: skip
-                pytest.fail(f"{sheet}!{cell.coordinate} = {cell.value} has no number format")
+                pytest.fail(f"{ws.title}!{cell.coordinate} = {cell.value} has no number format")
+    return labels
+
+
+@pytest.mark.parametrize("sheet", ["SPY 450C shares", "SPX 5700P short gamma",
+                                   "SPX 6050C long gamma", "Rehedge ladder"])  # fmt: skip
+def test_hedging_numbers_have_number_formats(sheet, formatted):
+    """HEDGE_TRADE's detail lines included: a residual delta of 4.5E-13 shows 0."""
+    labels = _labelled_cells(formatted["xlgex_hedging.xlsx"][sheet])
+    if "residual delta" in labels:
+        assert labels["residual delta"].number_format == "#,##0"
+        assert labels["option delta"].number_format == "0.00##"
+
+
+@pytest.mark.parametrize(("name", "sheet"), [(n, s) for n, sheets in READING_TABLES.items()
+                                              for s in sheets])  # fmt: skip
+def test_info_numbers_have_number_formats(name, sheet, formatted):
+    """GEX_INFO's numbers are formatted: no 15-digit float such as 5.32971231859304, counts
+    with thousands separators, the risk reversal and term structure with two decimals."""
+    labels = _labelled_cells(formatted[name][sheet])
     assert labels["25-delta risk reversal (put - call, vol pts)"].number_format == "#,##0.00"
     assert labels["ATM term structure (30d / 90d IV)"].number_format == "#,##0.00"
     assert labels["rows read"].number_format == "#,##0"

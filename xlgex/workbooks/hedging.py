@@ -15,6 +15,13 @@ from .kit import (
 
 # --------------------------------------------------------------------------- hedging
 
+DETAIL_FORMATS = {
+    "trade": "+#,##0;-#,##0;0", "target hedge": "+#,##0;-#,##0;0", "dealer delta": "#,##0",
+    "option delta": "0.00##", "net delta before trade": "#,##0", "residual delta": "#,##0",
+    "units per hedge": "#,##0.00##",
+}  # fmt: skip
+"""Number formats of HEDGE_TRADE's detail lines: deltas in whole units of underlying (a
+residual of 4.5E-13 shows 0), option deltas with their decimals, trades signed."""
 CHECK_WIDTH = 18
 """Width of a Check column: "xlgex not running" shows in full."""
 
@@ -100,7 +107,9 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
     for label, args in details:
         sh.text(f"A{row + 1}", f"Step {label}", "header")
         grid = sh.udf_cells(f"A{row + 2}", "HEDGE_TRADE", *args, text_cols=1,
-                            fmts=[f("label"), f("output", "General", align="right")])
+                            fmts=[f("label"), f("output", "General", align="right")],
+                            row_fmts={label: f("output", fmt) for label, fmt in
+                                      DETAIL_FORMATS.items()})  # fmt: skip
         row += len(grid) + 2
     sh.ws.print_area(f"A1:L{row}")
     sh.banner("A4")

@@ -337,7 +337,7 @@ class _Sheet:
         return grid
 
     def udf_cells(self, cell: str, name: str, *args, fmts, header=None, text_rows: int = 0,
-                  text_cols: int = 0, blank_if: str | None = None):  # fmt: skip
+                  text_cols: int = 0, blank_if: str | None = None, row_fmts=None):  # fmt: skip
         """``=NAME(args)`` laid out cell by cell, without a spill: ``=INDEX(NAME(args),r,c)``.
 
         LibreOffice recalculates every array formula when it opens a file (and cannot call
@@ -350,7 +350,8 @@ class _Sheet:
         stored numbers and text) and would recalculate the cell to #NAME?. Each cell is wrapped
         in ``IFERROR(...,"")``: blank where the functions do not run. ``blank_if`` names a
         column (``"$B"``): a row whose cell there is blank shows "" (``=IF($B16="","",
-        INDEX(...))``), as the shorter spill would. Returns the result as rows of cells.
+        INDEX(...))``), as the shorter spill would. ``row_fmts`` maps a row's label (its
+        first cell) to the format of its other cells. Returns the result as rows of cells.
         """
         from .. import udfs
 
@@ -368,6 +369,7 @@ class _Sheet:
                     self._write_value(row + i, col + j, value, fmt)
                     continue
                 formula, fmt = f"INDEX({call},{i + 1},{j + 1})", fmts[j]
+                fmt = (row_fmts or {}).get(values[0], fmt)
                 if isinstance(value, bool):
                     formula, value = formula + "*1", float(value)
                     fmt = self.book.fmt("plain", BOOL_NUMBER, align="center")

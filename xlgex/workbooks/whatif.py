@@ -136,7 +136,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
         sh.formula(f"B{top}", f"={roll_cell}", sh.at(roll_cell), f("section", '"+"0.0" h"'))
         sh.formula(f"C{top}", f"={col}12", clocks[i], f("calc", DATETIME, bold=True))
         sh.formula(f"D{top}", f'=IF({col}13="","","0DTE "&{col}13)', "0DTE " + sh.at(f"{col}13"),
-                   f("calc", None, bold=True))  # fmt: skip
+                   f("calc", None, bold=True, indent=1))  # fmt: skip
         sh.ws.merge_range(f"C{top + 1}:F{top + 1}", "net GEX ($ per 1% move)", f("header"))
         sh.ws.merge_range(f"H{top + 1}:K{top + 1}", "dealer hedge from spot ($; + buy, − sell)",
                           f("header"))  # fmt: skip

@@ -103,7 +103,7 @@ def main(argv=None) -> None:
             from dask.distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                              dashboard_address=None, silence_logs=40) as cluster:  # fmt: skip
+                              dashboard_address=":0", silence_logs=40) as cluster:  # fmt: skip
                 _timed("dask LocalCluster, 2 workers", n, 2,
                        lambda: xlgex.history([tmp / "data"], cache_dir=tmp / "cache_dask",
                                              cluster=cluster.scheduler_address))  # fmt: skip

@@ -16,8 +16,9 @@ from tests.test_history import _write_series  # noqa: E402  (after the optional 
 def test_local_cluster_gives_the_same_rows_as_local_processes(tmp_path):
     _write_series(tmp_path / "data")
     local = xlgex.history([tmp_path / "data"], cache_dir=tmp_path / "local", workers=2)
+    # dashboard on a free port: None would mean 8787, often taken by another cluster
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:  # fmt: skip
+                                  dashboard_address=":0") as cluster:  # fmt: skip
         on_cluster = xlgex.history([tmp_path / "data"], tmp_path / "h.csv", cache_dir=tmp_path / "dask",
                                    cluster=cluster.scheduler_address)  # fmt: skip
     assert on_cluster.attrs["counts"]["computed"] == len(local) + 3  # + the three bad files, each tried

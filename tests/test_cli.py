@@ -196,6 +196,16 @@ def test_argument_errors_are_one_line(capsys):
     assert code == 0 and "--force" in out and "--out" in out
 
 
+def test_unknown_options_point_to_their_commands_help(capsys):
+    for command in ("demo", "workbooks", "lite"):
+        err = _user_error(*_run(capsys, command, "--bogus"))
+        assert err == f"xlgex: unrecognized arguments: --bogus (see 'xlgex {command} --help')\n"
+    err = _user_error(*_run(capsys, "report", SPX, "-o", "x.xlsx", "--bogus"))
+    assert err == "xlgex: unrecognized arguments: --bogus (see 'xlgex report --help')\n"
+    err = _user_error(*_run(capsys))
+    assert err.startswith("xlgex: choose a command: demo, report, workbooks, lite, history")
+
+
 # -- report ----------------------------------------------------------------------------------
 def test_report_refuses_to_overwrite_without_force(tmp_path, capsys):
     target = tmp_path / "r.xlsx"

@@ -59,7 +59,19 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``xlgex: argument --spot: invalid number: 'x'``."""
 
     def error(self, message):
+        if message.endswith("required: command"):  # `xlgex` alone
+            commands = self._subparsers._group_actions[0].choices
+            message = "choose a command: " + ", ".join(commands)
         self.exit(2, f"xlgex: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """An unknown option is reported by the command it was given to: ``see 'xlgex demo
+        --help'``, where that command's options are listed."""
+        args, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = self._subparsers._group_actions[0].choices.get(args.command, self)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
+        return args
 
 
 def _number(text: str) -> float:

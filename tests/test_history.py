@@ -533,3 +533,16 @@ def test_json_snapshots_are_named_by_their_symbol(tmp_path):
     named = {p: plan_tasks(tmp_path / p, tmp_path / "parts")[0].underlying
              for p in ("tda.json", "cboe.json", "plain.json", "broken.json")}  # fmt: skip
     assert named == {"tda.json": "SPY", "cboe.json": "SPX", "plain.json": UNNAMED, "broken.json": UNNAMED}
+
+
+def test_workbook_snapshots_are_named_by_their_rows(tmp_path):
+    from xlgex.history.sources import UNNAMED, plan_tasks
+
+    frame = next(iter(sample_snapshots(1, 600)))
+    frame.assign(Root="NDXP").to_excel(tmp_path / "ndx.xlsx", index=False)
+    frame.drop(columns=[c for c in frame.columns if c.lower() in ("root", "underlying")]).to_excel(
+        tmp_path / "plain.xlsx", index=False)  # fmt: skip
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    named = {p: plan_tasks(tmp_path / p, tmp_path / "parts")[0].underlying
+             for p in ("ndx.xlsx", "plain.xlsx", "broken.xlsx")}  # fmt: skip
+    assert named == {"ndx.xlsx": "NDX", "plain.xlsx": UNNAMED, "broken.xlsx": UNNAMED}

@@ -146,7 +146,8 @@ def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
         dialect = _sniff(path)
         header, first = _csv_header(path, dialect)
     else:
-        underlying = _json_underlying(path) if suffix == ".json" else UNNAMED
+        peek = {".json": _json_underlying, ".xlsx": _workbook_underlying, ".xlsm": _workbook_underlying}
+        underlying = peek[suffix](path) if suffix in peek else UNNAMED
         return [Task(str(path), str(path), "", digest, underlying)]
     if header is None:
         return [Task(str(path), str(path), "", digest, _cboe_underlying(path, dialect))]
@@ -242,6 +243,27 @@ def _json_underlying(path: Path) -> str:
         symbol = holder.get("symbol") if isinstance(holder, dict) else None
         if isinstance(symbol, str) and symbol.strip():
             return normalise_root(symbol.strip().lstrip("_"))
+    return UNNAMED
+
+
+def _workbook_underlying(path: Path) -> str:
+    """The underlying named in the first rows of a workbook's sheets (as in a text table);
+    :data:`UNNAMED` when none names it or the file is no workbook (the worker says why)."""
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 -- any damage: the worker reads the file and gives the message
+        return UNNAMED
+    try:
+        for sheet in book.worksheets:
+            found = underlying_in_rows(sheet.iter_rows(max_row=_PEEK_LINES, values_only=True))
+            if found:
+                return found
+    except Exception:  # noqa: BLE001 -- as above
+        return UNNAMED
+    finally:
+        book.close()
     return UNNAMED
 
 

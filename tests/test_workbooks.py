@@ -677,3 +677,19 @@ def test_ladder_chart_counts_steps_from_zero_as_the_table_does(committed, format
     with zipfile.ZipFile(committed["xlgex_hedging.xlsx"]) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert any("<c:cat><c:numRef><c:f>'Rehedge ladder'!$A$16:$A$29</c:f>" in c for c in charts)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_about_sheets_say_only_true_things_and_wrap(name, formatted):
+    """xlgex is on no package index and xlwings comes with it; a long line wraps in its
+    column, on a row tall enough, instead of running off the page."""
+    ws = formatted[name]["About"]
+    lines = [c for row in ws.iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
+    text = " ".join(c.value for c in lines)
+    assert "pip install xlgex" not in text and "No xlwings" not in text
+    assert "virtual environment" in text and "xlwings Lite" in text
+    width = ws.column_dimensions["A"].width
+    for cell in lines:
+        if len(cell.value) > width:
+            assert cell.alignment.wrap_text, cell.value[:40]
+            assert ws.row_dimensions[cell.row].height >= 15 * (len(cell.value) // width), cell.row

@@ -476,7 +476,7 @@ class _Sheet:
 
 
 BANNER_SAVED = ("xlgex functions not running here: the numbers below are those saved with the "
-                "file, for the inputs as saved.")
+                "file, for the inputs as saved (blank where this app recalculated them).")
 BANNER_STALE = ("xlgex functions not running here, and inputs changed since the file was saved: "
                 "the xlgex numbers that depend on them are hidden (blank); plain-Excel cells "
                 "still work.")
@@ -584,35 +584,56 @@ def _about(book: _Book, purpose: str, lines, sources, libreoffice: str) -> None:
     sh.top("About this workbook", "Nothing to change here: this sheet explains how to use "
            "the others.")  # fmt: skip
     sh.text("A4", purpose, "output")
+    _wrap(sh, 4, purpose, book.fmt("output", text_wrap=True, valign="top"))
     row = 6
     steps = [
         "How to make the functions live (Windows Excel with xlwings):",
-        "1. pip install xlgex xlwings, then: xlwings addin install",
+        "1. Install xlgex into a virtual environment as its README says (pip install . in "
+        "its folder; it brings xlwings), then, in that environment: xlwings addin install",
         "2. Save this file as .xlsm; in Excel allow 'Trust access to the VBA project object "
         "model' (Trust Center > Macro Settings).",
         "3. On the xlwings ribbon tab click 'Import Functions' (the xlwings.conf sheet already "
         "says UDF Modules = xlgex.udfs).",
         "4. Change the yellow cells; every xlgex formula recalculates.",
         "Until then each formula cell shows the value xlgex calculated when this template was "
-        "built (Excel, file previewers, Python readers). If cells show #NAME?, the functions "
-        "are not imported yet (step 3).",
+        "built (Excel, file previewers, Python readers), and a red line at the top of each "
+        "sheet says the functions are not running; numbers that depend on an input changed "
+        "since turn blank (step 3 makes them live).",
         libreoffice,
-        "No xlwings (e.g. on a Mac)? `xlgex report chain.csv -o report.xlsx` writes a "
-        "values-only report.",
+        "Excel on a Mac or the web: xlwings Lite (see the README); or, on any machine, "
+        "`xlgex report chain.csv -o report.xlsx` writes a values-only report.",
     ]
+    wrapped = book.fmt("text", text_wrap=True, valign="top")
     for line in steps:
         sh.text(f"A{row}", line, "section" if line.endswith(":") else "text")
+        _wrap(sh, row, line, wrapped)
         row += 1
     row += 1
     for line in lines:
         sh.text(f"A{row}", line)
+        _wrap(sh, row, line, wrapped)
         row += 1
     row += 1
     sh.text(f"A{row}", "Sources:", "section")
     for source in sources:
         row += 1
         sh.text(f"A{row}", source)
-    sh.ws.set_column("A:A", 120)
+        _wrap(sh, row, source, wrapped)
+    sh.ws.set_column("A:A", ABOUT_WIDTH)
+    sh.ws.fit_to_pages(1, 0)
+
+
+ABOUT_WIDTH = 100
+"""Width of the About sheet's text column; a longer line wraps inside it."""
+
+
+def _wrap(sh, row: int, line: str, fmt) -> None:
+    """A long About line wrapped inside column A, its row tall enough for every line (set
+    explicitly: not every application fits a row's height to wrapped text)."""
+    per_line = ABOUT_WIDTH  # characters of 11-point text per line, a little under
+    if len(line) > per_line:
+        sh.ws.write_string(row - 1, 0, line, fmt)
+        sh.ws.set_row(row - 1, 15 * math.ceil(len(line) / per_line))
 
 
 

@@ -546,3 +546,16 @@ def test_workbook_snapshots_are_named_by_their_rows(tmp_path):
     named = {p: plan_tasks(tmp_path / p, tmp_path / "parts")[0].underlying
              for p in ("ndx.xlsx", "plain.xlsx", "broken.xlsx")}  # fmt: skip
     assert named == {"ndx.xlsx": "NDX", "plain.xlsx": UNNAMED, "broken.xlsx": UNNAMED}
+
+
+def test_a_folder_gives_its_workbooks_but_not_excels_lock_files(tmp_path):
+    frame = next(iter(sample_snapshots(1, 600)))
+    data = tmp_path / "data"
+    data.mkdir()
+    frame.to_excel(data / "snap.xlsx", index=False)
+    (data / "~$snap.xlsx").write_bytes(b"\x0bowner" + bytes(150))  # Excel's lock file while open
+    df = xlgex.history([data], workers=1)
+    assert df.attrs["skipped"] == [] and len(df) == 1
+    (row,) = df.to_dict("records")
+    assert row["source"] == str(data / "snap.xlsx") and row["underlying"] == "SPX"
+    _same(row, _expected(read_chain(data / "snap.xlsx")))

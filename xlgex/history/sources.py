@@ -31,8 +31,9 @@ from ..readers import FIELDS
 __all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "underlying_in_rows", "UNNAMED",
            "SUFFIXES"]
 
-SUFFIXES = (".csv", ".dat", ".txt", ".json", ".parquet", ".pq")
-"""File types a folder is searched for (a file or glob named explicitly is always read)."""
+SUFFIXES = (".csv", ".dat", ".txt", ".json", ".parquet", ".pq", ".xlsx", ".xlsm")
+"""File types a folder is searched for (a file or glob named explicitly is always read);
+Excel's ``~$`` lock files of open workbooks are not."""
 PARQUET = (".parquet", ".pq")
 TEXT_TABLES = (".csv", ".dat", ".txt")
 """Text files whose first line is looked at for a long table; other types go to read_chain whole."""
@@ -107,7 +108,8 @@ def expand_sources(sources, exclude=()) -> tuple[list[Path], list[dict]]:
         path = Path(text).expanduser()
         if path.is_dir():
             found = [p for p in sorted(path.iterdir())
-                     if p.is_file() and p.suffix.lower() in SUFFIXES and not _ours(p, exclude)]  # fmt: skip
+                     if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("~$")
+                     and not _ours(p, exclude)]  # fmt: skip
         elif any(ch in text for ch in "*?["):
             found = [Path(p) for p in sorted(glob.glob(os.path.expanduser(text), recursive=True))
                      if Path(p).is_file() and not _ours(Path(p), exclude)]  # fmt: skip

@@ -693,3 +693,22 @@ def test_about_sheets_say_only_true_things_and_wrap(name, formatted):
         if len(cell.value) > width:
             assert cell.alignment.wrap_text, cell.value[:40]
             assert ws.row_dimensions[cell.row].height >= 15 * (len(cell.value) // width), cell.row
+
+
+def test_melt_chart_marks_the_flip_and_spot(committed, formatted):
+    """The what-if melt chart draws vertical lines at the flip now and at spot, from plain
+    cells holding the sheet's own flip and the profile's middle level (spot)."""
+    ws = formatted["xlgex_whatif.xlsx"]["WhatIf"]
+    labels = _labelled_cells(ws)
+    with zipfile.ZipFile(committed["xlgex_whatif.xlsx"]) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    melt = next(c for c in charts if "Expiration melt" in c)
+    refs = {}
+    for name in ("gamma flip now", "spot"):
+        ser = melt.split(f"<c:v>{name}</c:v>")[1].split("</c:ser>")[0]
+        x_ref = _SERIES_REF.findall(ser)[0].split("!")[1].replace("$", "")
+        refs[name] = ws[x_ref.split(":")[0]].value, ws[x_ref.split(":")[1]].value
+    flip = labels["Gamma flip now"].value
+    assert refs["gamma flip now"] == (flip, flip)
+    # The sample chain's spot, the middle of the 81 levels of the profile now (column Y).
+    assert refs["spot"] == (5900.0, 5900.0) and ws["Y56"].value == pytest.approx(5900.0)

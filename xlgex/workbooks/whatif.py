@@ -49,6 +49,37 @@ def _guard(stale: str, expr: str) -> str:
     return f'=IF({stale}=1,"",IFERROR({expr},""))'
 
 
+def _melt_markers(sh, f, mirrors, flip_cell: str, flip):
+    """Vertical lines on the melt chart at the flip now and at spot: two-point series in
+    plain cells right of the melt mirrors (spot is the middle level of the profile now; the
+    lines span the lowest to the highest net GEX now and after). Returns ``(name, (x range,
+    y range), colour, dash)`` per line."""
+    (col_now, now), (col_after, after) = mirrors["now"], mirrors["after"]
+    first, last = 16, 15 + len(now) - 1
+    ys = ",".join(f"${xl_col_to_name(c + 3)}${first}:${xl_col_to_name(c + 3)}${last}"
+                  for c in (col_now, col_after))
+    nets = [float(r[3]) for grid in (now, after) for r in grid[1:]]
+    mid = (len(now) - 1) // 2
+    spot_src = f"${xl_col_to_name(col_now)}${first + mid}"
+    col = mirrors["0DTE only, now"][0] + 5
+    x, y = xl_col_to_name(col), xl_col_to_name(col + 1)
+    sh.text(f"{x}13", "chart: vertical lines at the flip now and at spot", "note")
+    sh.header_row(f"{x}14", ["x", "y"])
+    lines = [("gamma flip now", flip_cell, flip if isinstance(flip, float) else "", FLIP_COLOUR,
+              "dash"), ("spot", spot_src, float(now[1 + mid][0]), "#000000", "round_dot")]
+    out = []
+    for k, (name, src, value, colour, dash) in enumerate(lines):
+        r = 15 + 2 * k
+        for row, (m, level) in zip((r, r + 1), (("MIN", min(nets)), ("MAX", max(nets))),
+                                   strict=True):  # fmt: skip
+            sh.formula(f"{x}{row}", f'=IF(ISNUMBER({src}),{src},"")', value,
+                       f("calc", "#,##0.00"))  # fmt: skip
+            sh.formula(f"{y}{row}", f'=IF(COUNT({ys})=0,"",{m}({ys}))', level, f("calc", MONEY))
+        out.append((name, (f"=WhatIf!${x}${r}:${x}${r + 1}", f"=WhatIf!${y}${r}:${y}${r + 1}"),
+                    colour, dash))
+    return out
+
+
 def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> Path:
     """``xlgex_whatif.xlsx``: spot shocks x vol shifts x clock rolls, and expiration melt."""
     if frame is None:
@@ -224,7 +255,9 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
                f("output", "0.0%"))  # fmt: skip
     r = next(rows)
     sh.text(f"A{r}", "Gamma flip now")
-    sh.udf(f"B{r}", "GEX_FLIP", *base, "profile", "all", 0.0, 0.0, fmt=f("output", "#,##0.00"))
+    (flip_now,), = sh.udf(f"B{r}", "GEX_FLIP", *base, "profile", "all", 0.0, 0.0,
+                          fmt=f("output", "#,##0.00"))  # fmt: skip
+    flip_now_cell = f"$B${r}"
     r = next(rows)
     sh.text(f"A{r}", "Gamma flip after")
     sh.udf(f"B{r}", "GEX_FLIP", *base, "profile", "all", 0.0, sh.ref(melt_cell),
@@ -297,6 +330,11 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
             "values": f"=WhatIf!${y}$16:${y}${last}",
             "line": {"color": colour, "width": 2.25, "dash_type": dash},
             "marker": {"type": "none"},
+        })  # fmt: skip
+    for name, (rx, ry), colour, dash in _melt_markers(sh, f, mirrors, flip_now_cell, flip_now):
+        melt_chart.add_series({
+            "name": name, "categories": rx, "values": ry, "marker": {"type": "none"},
+            "line": {"color": colour, "width": 1.75, "dash_type": dash},
         })  # fmt: skip
     melt_chart.set_title({"name": "Expiration melt: GEX_PROFILE now, after the 0DTE "
                           "settlement, and the 0DTE part now", "name_font": {"size": 12}})

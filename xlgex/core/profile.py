@@ -46,9 +46,10 @@ of cells wasted). Their expansion in :func:`_dense_tiles` has :math:`b|u| \\le 1
 of the term; the cells out of band have exponents above -545 (no subnormal results)."""
 TILE_GAP = 0.005
 """Levels further apart than this in log-spot (0.5%) never share a banded tile."""
-TILE_LEVELS = 8
+TILE_LEVELS = 16
 TILE_CONTRACTS = 4096
-"""Sticky-strike tiles: 8 levels x 4096 contracts = 256 KB, small enough to stay in cache."""
+"""Tiles of 16 levels x 4096 contracts = 512 KB stay in a 1 MB level-2 cache; against 8 levels,
+half the tiles' fixed cost per call (6 to 13% of a 161-level profile at 5,000 to 15,000 entries)."""
 SMOOTH_NODES = (9, 17, 33, 65)
 """Chebyshev points tried for smooth contracts, fewest first; each set lies in the next."""
 SMOOTH_RTOL = 1e-9
@@ -337,7 +338,7 @@ class StickyStrikeGrid:
     def _banded(self, log_sorted, narrow, first, last, out, net) -> None:
         """Add the ``narrow`` entries, each only in tiles of levels where it is in band.
 
-        A tile holds ``step`` levels (8, more when few entries are narrow, so the per-tile
+        A tile holds ``step`` levels (:data:`TILE_LEVELS`, more when few entries are narrow, so the per-tile
         overhead stays small) and the entries in band at any of them; one product per tile
         gives every column (each entry weighs in its own column only).
         """

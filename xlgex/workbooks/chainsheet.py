@@ -87,7 +87,8 @@ def _gex_inputs(sh: _Sheet, first_row: int, extra=()) -> dict:
     """Spot, as-of and convention inputs (blank spot/as-of: the chain's own)."""
     f = sh.book.fmt
     rows = [
-        ("spot", "Spot (blank: the chain's own)", None, "#,##0.00", "index points"),
+        ("spot", "Spot (blank: the chain's own)", None, "#,##0.00",
+         "index points (an index) or $ (a stock or ETF)"),
         ("asof", "As of, New York (blank: the chain's own)", None, DATETIME,
          "e.g. 2026-11-13 10:30"),
         ("convention", "Dealer convention (who is long what)", DEFAULT_CONVENTION, None,

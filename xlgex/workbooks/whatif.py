@@ -218,7 +218,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
 
     # The flip under each vol shift and clock roll.
     top += 2
-    sh.text(f"A{top}", "Gamma flip (index points): =GEX_FLIP(..., vol_shift, roll_hours)",
+    sh.text(f"A{top}", "Gamma flip (in spot's units): =GEX_FLIP(..., vol_shift, roll_hours)",
             "section")  # fmt: skip
     head = top + 1
     sh.header_row(f"A{head}", ["clock roll"])

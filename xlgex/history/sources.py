@@ -251,21 +251,17 @@ def _json_underlying(path: Path) -> str:
 def _workbook_underlying(path: Path) -> str:
     """The underlying named in the first rows of a workbook's sheets (as in a text table);
     :data:`UNNAMED` when none names it or the file is no workbook (the worker says why)."""
-    try:
-        from openpyxl import load_workbook
+    from ..readers.xlsx import open_book
 
-        book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        with open_book(path) as book:
+            for sheet in book.worksheets:
+                rows = sheet.iter_rows(max_row=_PEEK_LINES, values_only=True)
+                found = underlying_in_rows(list(rows))
+                if found:
+                    return found
     except Exception:  # noqa: BLE001 -- any damage: the worker reads the file and gives the message
         return UNNAMED
-    try:
-        for sheet in book.worksheets:
-            found = underlying_in_rows(sheet.iter_rows(max_row=_PEEK_LINES, values_only=True))
-            if found:
-                return found
-    except Exception:  # noqa: BLE001 -- as above
-        return UNNAMED
-    finally:
-        book.close()
     return UNNAMED
 
 

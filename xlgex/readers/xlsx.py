@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import XlgexError
 from .values import one_line
 
-__all__ = ["read_sheet"]
+__all__ = ["open_book", "read_sheet"]
 
 
 def read_sheet(path, sheet=None) -> tuple[list, str, list]:
@@ -16,38 +17,47 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
     ``sheet`` is a name or a 1-based position; by default the first sheet whose rows name a
     strike or option-symbol column (the first sheet if none does).
     """
+    from .grid import looks_like_header
+
+    with open_book(path) as book:
+        return _read_book(book, path, sheet, looks_like_header)
+
+
+@contextmanager
+def open_book(path):
+    """A read-only openpyxl workbook of stored values, closed (file and archive) on leaving.
+
+    The file is opened here, not by openpyxl, so that it is closed even when openpyxl gives up
+    half-way through a damaged workbook or a sheet's rows are not read to the end.
+    """
     try:
         from openpyxl import load_workbook
     except ImportError:  # pragma: no cover - openpyxl is installed with pandas' Excel support
         raise XlgexError("xlgex: reading .xlsx needs openpyxl: pip install openpyxl") from None
-    from .grid import looks_like_header
-
-    # The file is opened here, not by openpyxl, so that it is closed even when openpyxl
-    # gives up half-way through a damaged workbook.
     with open(path, "rb") as handle:
         try:
             book = load_workbook(handle, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several types for a damaged workbook
             raise XlgexError(f"xlgex: cannot open '{path}' as a workbook: {one_line(exc)}") from None
-        return _read_book(book, path, sheet, looks_like_header)
+        try:
+            yield book
+        finally:
+            book.close()
 
 
 def _read_book(book, path, sheet, looks_like_header) -> tuple[list, str, list]:
-    try:
-        names = book.sheetnames
-        _refuse_report(book, path)
-        if sheet not in (None, ""):
-            name = _pick(names, sheet)
-            return [list(r) for r in book[name].iter_rows(values_only=True)], name, names
-        first = None
-        for name in names:
-            rows = [list(r) for r in book[name].iter_rows(values_only=True)]
-            first = first or (rows, name, names)
-            if any(looks_like_header(r) for r in rows[:50]):
-                return rows, name, names
-        return first
-    finally:
-        book.close()
+    names = book.sheetnames
+    _refuse_report(book, path)
+    if sheet not in (None, ""):
+        name = _pick(names, sheet)
+        return [list(r) for r in book[name].iter_rows(values_only=True)], name, names
+    first = None
+    for name in names:
+        rows = [list(r) for r in book[name].iter_rows(values_only=True)]
+        first = first or (rows, name, names)
+        if any(looks_like_header(r) for r in rows[:50]):
+            return rows, name, names
+    return first
 
 
 def _refuse_report(book, path) -> None:

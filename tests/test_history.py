@@ -217,6 +217,24 @@ def test_outputs_xlsx_csv_parquet(series, tmp_path):
     assert main(["history", str(folder / "data"), "-o", str(tmp_path / "history.csv"), "--no-progress"]) == 2
 
 
+def test_a_deleted_output_can_be_made_again_but_a_foreign_settings_file_is_kept(series, tmp_path, capsys):
+    folder, _, df = series
+    out, side = tmp_path / "h.csv", tmp_path / "h.csv.settings.json"
+    args = ["history", str(folder / "data"), "-o", str(out), "--cache-dir", str(folder / "cache"),
+            "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    out.unlink()  # the trader deletes the table; xlgex's settings file for it is left behind
+    first = json.loads(side.read_text())
+    assert main(args) == 0 and len(pd.read_csv(out)) == len(df)
+    assert json.loads(side.read_text())["counts"] == first["counts"]
+    out.unlink()
+    side.write_text('{"mine": true}', encoding="utf-8")  # a file of the user's under that name
+    capsys.readouterr()
+    assert main(args) == 2 and not out.exists()
+    assert "h.csv.settings.json' already exists; use --force" in capsys.readouterr().err
+    assert json.loads(side.read_text()) == {"mine": True}
+
+
 def test_xlsx_report_holds_values_charts_and_study(series, tmp_path):
     import openpyxl
 

@@ -176,10 +176,11 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
     files, skipped = expand_sources(sources, exclude=written)
     if out_path is not None:
         from ..files import check_output
+        from .writer import check_sidecar
 
         check_output(out_path, force=force, suffixes=OUTPUT_SUFFIXES, inputs=files)
         if out_path.suffix.lower() != ".xlsx":
-            check_output(written[1], force=force, suffixes=(".json",), inputs=files)
+            check_sidecar(out_path, force=force, inputs=files)
     with _cache_folder(out_path, cache_dir) as folder:
         cache = RowCache(folder, s.as_dict())
         tasks, n_files = _plan(files, skipped, cache), len(files)

@@ -27,7 +27,7 @@ import pandas as pd
 from ..files import check_output, replace_atomically
 from .study import MoveStudy, move_study
 
-__all__ = ["write_history", "sidecar_path", "MAX_CHARTED_UNDERLYINGS"]
+__all__ = ["write_history", "sidecar_path", "check_sidecar", "MAX_CHARTED_UNDERLYINGS"]
 
 MAX_CHARTED_UNDERLYINGS = 12
 _DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -38,6 +38,28 @@ _WIDE = {"regime_label": 44, "flip_note": 60, "source": 40, "part": 30, "message
 def sidecar_path(out: Path) -> Path:
     """``history.csv`` -> ``history.csv.settings.json``."""
     return out.with_name(f"{out.name}.settings.json")
+
+
+def check_sidecar(out: Path, *, force: bool = False, inputs=()) -> None:
+    """May the settings file beside ``out`` (a .csv or .parquet) be written?
+
+    As for ``out`` itself (``--force`` to replace it), except that the settings file xlgex
+    wrote for an output that has since been deleted is replaced without asking: it describes
+    a file that is no longer there.
+    """
+    side = sidecar_path(out)
+    check_output(side, force=force or (not out.exists() and _written_by_xlgex(side)),
+                 suffixes=(".json",), inputs=inputs)  # fmt: skip
+
+
+def _written_by_xlgex(side: Path) -> bool:
+    """Is ``side`` a settings file in the shape :func:`write_history` writes?"""
+    try:
+        about = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    keys = {"settings", "counts", "skipped", "study"}
+    return isinstance(about, dict) and set(about) == keys and "xlgex_version" in (about["settings"] or {})
 
 
 def _cell(value):
@@ -245,7 +267,7 @@ def write_history(df: pd.DataFrame, out, *, force: bool = False, horizon=None) -
     """
     out = check_output(out, force=force, suffixes=(".xlsx", ".csv", ".parquet"))
     if out.suffix.lower() != ".xlsx":
-        check_output(sidecar_path(out), force=force, suffixes=(".json",))
+        check_sidecar(out, force=force)
     study = move_study(df, horizon=horizon)
     suffix = out.suffix.lower()
     if suffix == ".xlsx":

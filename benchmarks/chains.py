@@ -24,11 +24,12 @@ def _expiry_days(n_expiries: int) -> np.ndarray:
 
 
 def offsetting_chain(n_contracts: int = 34_100, n_expiries: int = 50, seed: int = 11,
-                     spot: float = SPOT) -> Chain:  # fmt: skip
+                     spot: float = SPOT, put_iv_noise: float = 3e-4) -> Chain:  # fmt: skip
     """Calls and puts with equal random open interest at each strike, net GEX a fraction of gross.
 
     Every (expiry, strike) has a call and a put with the same open interest and nearly the same
-    IV (a put-call IV difference of a few hundredths of a vol point), so their gammas almost
+    IV (a put-call IV difference of a few hundredths of a vol point; none with
+    ``put_iv_noise=0``, one IV per strike, as some vendors give), so their gammas almost
     cancel; the short-dated expiries add a few unmatched strike clusters, which make several
     genuine sign changes of net GEX within +-20% of spot.
     """
@@ -46,7 +47,8 @@ def offsetting_chain(n_contracts: int = 34_100, n_expiries: int = 50, seed: int 
         iv = 0.14 + 0.05 * moneyness**2 - 0.04 * moneyness
         oi = rng.gamma(0.6, 800.0, strikes.size).round()
         for is_call, bump in ((True, 0.0), (False, 1.0)):
-            rows.append((strikes, is_call, d, oi, np.clip(iv + bump * rng.normal(0, 3e-4, iv.size), 0.05, 2)))
+            noise = bump * rng.normal(0, put_iv_noise, iv.size)
+            rows.append((strikes, is_call, d, oi, np.clip(iv + noise, 0.05, 2)))
     strike = np.concatenate([r[0] for r in rows])
     is_call = np.concatenate([np.full(r[0].size, r[1]) for r in rows])
     expiry = np.concatenate([np.full(r[0].size, r[2]) for r in rows])

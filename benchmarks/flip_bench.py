@@ -7,7 +7,8 @@ Run from the repository root (test extra installed)::
     python benchmarks/flip_bench.py --data DIR      # also the CBOE downloads in DIR (*.csv)
 
 Chains (:mod:`benchmarks.chains`): the offsetting-interest many-crossing chain (34,100
-contracts: calls and puts with equal random open interest at each strike), look-alikes of
+contracts: calls and puts with equal random open interest at each strike) and its twin with
+one IV per strike (calls and puts cancel exactly away from the clusters), look-alikes of
 real downloads from :func:`xlgex.sample.sample_chain` (an SPX chain quoted on a weekend, one
 quoted intraday with 0DTE, an SPY-sized one), a 30,000-contract sample chain, and the real
 downloads when ``--data`` names a folder of them (skipped otherwise).
@@ -45,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from chains import offsetting_chain, real_downloads  # noqa: E402
 
 from xlgex.conventions import ONE_PCT  # noqa: E402
@@ -57,8 +59,12 @@ TILE = (8, 4096)
 """The reference's tile: levels x contracts."""
 
 
-def dense_net(chain, levels) -> np.ndarray:
+def dense_net(chain, levels, netted=False) -> np.ndarray:
     """Reference: net dealer GEX ($ per 1%) at ``levels``, every contract at every level.
+
+    ``netted=True`` first sums the weights of contracts with the same strike, expiry and IV
+    (their gammas are the same numbers), so exactly offsetting calls and puts leave no
+    rounding noise to change sign (the scan's reference; the timing reference is plain).
 
     A plain tiled numpy kernel (r = q = 0, sticky strike): gamma x L**2 =
     ``L * exp(-(b ln L + c)**2 / 2) * w / (sigma sqrt(T) sqrt(2 pi))`` with ``b = 1/(sigma sqrt T)``,
@@ -69,7 +75,13 @@ def dense_net(chain, levels) -> np.ndarray:
     t, vol, strike = chain.t_years[ok], chain.iv[ok], chain.strike[ok]
     b = 1.0 / (vol * np.sqrt(t))
     c = (0.5 * vol * vol * t - np.log(strike)) * b
-    a = (dealer_contracts(chain) * chain.multiplier)[ok] * ONE_PCT * b / np.sqrt(2.0 * np.pi)
+    w = (dealer_contracts(chain) * chain.multiplier)[ok] * ONE_PCT
+    if netted:
+        frame = pd.DataFrame({"b": b, "c": c, "w": w}).groupby(["b", "c"], sort=False)["w"].sum()
+        frame = frame[frame != 0.0]
+        b, c = (frame.index.get_level_values(k).to_numpy() for k in ("b", "c"))
+        w = frame.to_numpy()
+    a = w * b / np.sqrt(2.0 * np.pi)
     x = np.log(np.asarray(levels, dtype=float))
     out = np.zeros(x.size)
     for lo in range(0, x.size, TILE[0]):
@@ -87,7 +99,7 @@ def dense_net(chain, levels) -> np.ndarray:
 def scan_agrees(chain, flip, n_levels=16_001) -> str:
     """Do the flip's crossings match the strict sign changes of a dense scan? ``"yes (k)"``."""
     grid = default_levels(chain.spot, n_levels)
-    net = dense_net(chain, grid)
+    net = dense_net(chain, grid, netted=True)
     nonzero = np.flatnonzero(net != 0.0)
     signs = np.sign(net[nonzero])
     k = np.flatnonzero(signs[:-1] * signs[1:] < 0)
@@ -193,7 +205,8 @@ def main(argv=None) -> int:
     CLOCK = time.process_time if args.cpu else time.perf_counter
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; clock "
           f"{'process CPU' if args.cpu else 'wall'}; medians of {repeat} rounds", flush=True)  # fmt: skip
-    chains = {"offsetting OI, many crossings": offsetting_chain()}
+    chains = {"offsetting OI, many crossings": offsetting_chain(),
+              "offsetting OI, one IV per strike": offsetting_chain(put_iv_noise=0.0)}  # fmt: skip
     chains.update(lookalikes())
     chains["sample chain (30k)"] = read_chain(sample_chain(30_000))
     if args.data:
@@ -209,9 +222,10 @@ def main(argv=None) -> int:
         total, loaded, value = cold_start(how)
         print(f"cold start ({how}): import + first GEX_FLIP on 30,000 rows = {total:.2f} s "
               f"(import {loaded:.2f} s); GEX_FLIP = {value}")  # fmt: skip
+    offsetting = [r["flip/profile"] for r in rows if r["chain"].startswith("offsetting")]
     shaped = [r["flip/profile"] for r in rows if r["chain"].startswith(("real:", "SPX-like", "SPY-like"))]
     for what, value, target, met in (
-        ("flip/profile, offsetting chain", rows[0]["flip/profile"], "<= 1.0", rows[0]["flip/profile"] <= 1.0),
+        ("flip/profile, offsetting chains, worst", max(offsetting), "<= 1.0", max(offsetting) <= 1.0),
         ("flip/profile, worst on the downloads' shapes", max(shaped), "<= 0.3", max(shaped) <= 0.3),
         ("flip ms, worst", max(r["flip ms"] for r in rows), "<= 30", max(r["flip ms"] for r in rows) <= 30),
         ("profile/dense, worst", min(r["profile/dense"] for r in rows), ">= 0.8",

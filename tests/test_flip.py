@@ -189,12 +189,19 @@ def reference_net(chain: Chain, levels, convention="calls_long_puts_short") -> n
     ok = chain.has_iv
     dealer = (sign * chain.open_interest * chain.multiplier)[ok]
     strike, t, iv = chain.strike[ok], chain.t_years[ok], chain.iv[ok]
+    # contracts with one strike, time and IV have one gamma: their positions are added first, so
+    # a call and a put that offset exactly contribute an exact zero, not rounding noise
+    keys, group = np.unique(np.column_stack([strike, t, iv]), axis=0, return_inverse=True)
+    dealer = np.bincount(group.ravel(), weights=dealer)
+    strike, t, iv = keys.T
     return np.array([(ref_gamma(lv, strike, t, iv) * dealer).sum() * lv**2 * 0.01 for lv in levels])
 
 
-def offsetting_chain(seed: int, n_strikes: int = 60, spot: float = 5000.0) -> Chain:
-    """Calls and puts of equal open interest at every strike (nearly cancelling), plus a few
-    unmatched short-dated strike clusters: several sign changes of net GEX."""
+def offsetting_chain(seed: int, n_strikes: int = 60, spot: float = 5000.0, put_iv_noise: float = 3e-4,
+                     unmatched_puts: bool = False) -> Chain:  # fmt: skip
+    """Calls and puts of equal open interest at every strike (nearly cancelling; exactly, with
+    ``put_iv_noise=0``), plus a few unmatched short-dated strike clusters (calls; and puts with
+    ``unmatched_puts``): several sign changes of net GEX."""
     rng = np.random.default_rng(seed)
     strikes = spot * np.exp(np.linspace(-0.15, 0.15, n_strikes))
     days = np.array([0, 1, 2, 7, 30, 90, 365])
@@ -205,10 +212,11 @@ def offsetting_chain(seed: int, n_strikes: int = 60, spot: float = 5000.0) -> Ch
     iv = 0.15 + 0.1 * np.abs(np.log(strike / spot))
     both = np.r_[strike, strike]
     is_call = np.r_[np.ones(strike.size, bool), np.zeros(strike.size, bool)]
-    oi_both = np.r_[oi + 3000.0 * unmatched * (rng.random(strike.size) < 0.5), oi]
+    extra = 3000.0 * unmatched * (rng.random(strike.size) < 0.5)
+    oi_both = np.r_[oi + extra, oi + (3000.0 * unmatched - extra if unmatched_puts else 0.0)]
     return Chain.from_arrays(
         strike=both, is_call=is_call, expiry=np.datetime64(TODAY) + np.r_[days_, days_].astype(int),
-        open_interest=oi_both, iv=np.r_[iv, iv + rng.normal(0, 3e-4, iv.size)], spot=spot, asof=ASOF,
+        open_interest=oi_both, iv=np.r_[iv, iv + rng.normal(0, put_iv_noise, iv.size)], spot=spot, asof=ASOF,
     )  # fmt: skip
 
 
@@ -227,6 +235,37 @@ def test_crossings_match_a_dense_reference_scan(seed):
     for crossing, direction in zip(flip.crossings, flip.directions, strict=True):
         below, above = reference_net(chain, [crossing - 1.0, crossing + 1.0])
         assert direction == ("neg_to_pos" if below < 0 < above else "pos_to_neg")
+
+
+@pytest.mark.parametrize("seed", [0, 5, 17])
+def test_exactly_offsetting_calls_and_puts_make_no_phantom_crossings(seed):
+    """One IV for the call and the put of each strike: where no unmatched cluster reaches, net
+    GEX is exactly zero, and summing the two apart would leave rounding noise of either sign."""
+    chain = offsetting_chain(seed, put_iv_noise=0.0, unmatched_puts=True)
+    scan = np.linspace(4000.0, 6000.0, 4001)
+    net = reference_net(chain, scan)
+    net[np.abs(net) < 1e-9 * np.abs(net).max()] = 0.0  # Gaussian tails beyond any significance
+    nonzero = np.flatnonzero(net)
+    expected = np.flatnonzero(np.diff(np.sign(net[nonzero])) != 0)
+    flip = gamma_flip(chain, n_levels=641)
+    assert 3 <= len(flip.crossings) == expected.size
+    lows, highs = scan[nonzero[expected]], scan[nonzero[expected + 1]]
+    assert all(lo - 0.01 <= f <= hi + 0.01 for f, lo, hi in zip(flip.crossings, lows, highs, strict=True))
+    profile = gex_profile(chain, scan)["net_gex"].to_numpy()
+    assert np.array_equal(np.sign(profile[nonzero]), np.sign(net[nonzero]))
+    assert np.all(np.abs(profile[net == 0.0]) < 1e-9 * np.abs(net).max())
+
+
+def test_contracts_of_one_gamma_are_grouped_once_and_kept_when_retimed():
+    chain = toy_chain([(100.0, "C", NEXT_WEEK, 5, 0.2), (100.0, "P", NEXT_WEEK, 5, 0.2),
+                       (100.0, "P", NEXT_WEEK, 9, 0.21), (105.0, "C", NEXT_WEEK, 1, 0.2),
+                       (105.0, "P", "2026-12-04", 1, 0.2)])  # fmt: skip
+    order, starts = chain.same_gamma_groups
+    groups = [sorted(g.tolist()) for g in np.split(order, starts[1:])]
+    assert sorted(groups) == [[0, 1], [2], [3], [4]]
+    assert chain.at(ASOF + dt.timedelta(hours=3)).same_gamma_groups is chain.same_gamma_groups
+    apart = toy_chain([(100.0, "C", NEXT_WEEK, 5, 0.2), (100.0, "P", NEXT_WEEK, 5, 0.21)])
+    assert apart.same_gamma_groups is None
 
 
 def test_the_default_grid_finds_the_crossings_of_a_fine_scan():

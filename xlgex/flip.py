@@ -23,6 +23,7 @@ from .chain import Chain
 from .conventions import CLASSIC_DAYS_PER_YEAR, ONE_PCT
 from .core.exposure import GEX_POWER_OF_SPOT
 from .core.profile import (
+    SIGN_RTOL,
     StickyMoneynessGrid,
     StickyStrikeGrid,
     WindowedNet,
@@ -35,7 +36,10 @@ from .errors import NothingPricedError, error
 from .gex import GexSettings, _check_finite, _no_overflow, _resolve, coverage, dealer_contracts, gex_by_strike
 from .results import Figure
 
-__all__ = ["gex_profile", "gamma_flip", "default_levels", "VOL_RULES", "FLIP_METHODS", "MAX_LEVELS"]
+__all__ = [
+    "gex_profile", "gamma_flip", "default_levels", "netted_weights",
+    "VOL_RULES", "FLIP_METHODS", "MAX_LEVELS",
+]  # fmt: skip
 
 VOL_RULES = ("sticky_strike", "sticky_moneyness")
 FLIP_METHODS = ("profile", "cumulative")
@@ -98,11 +102,13 @@ class _ProfileInputs:
         self.vol = base.iv[picked] + float(vol_shift or 0.0)
         self.rate = 0.0 if classic else s.rate
         self.div_yield = 0.0 if classic else s.div_yield
-        dealer = (dealer_contracts(base, s.convention) * base.multiplier)[picked]
+        dealer = dealer_contracts(base, s.convention) * base.multiplier
         if s.unit == "usd_per_1pct":
             dealer = dealer * ONE_PCT
-        self.dealer = dealer
+        self.dealer = dealer[picked]
         """Net weight per contract: dealer contracts x multiplier (x 0.01 for $ per 1%)."""
+        self.netted = netted_weights(dealer, base.same_gamma_groups)[picked]
+        """:attr:`dealer` with contracts of the same gamma netted (:func:`netted_weights`)."""
         self.vol_at, self._grid, self._moneyness = None, None, None
         if vol_rule == "sticky_moneyness":
             self.vol_at = sticky_moneyness_vols(self.spot, self.strike, self.vol, self.expiry)
@@ -125,28 +131,52 @@ class _ProfileInputs:
         return GEX_POWER_OF_SPOT[self.settings.unit]
 
     def prepared(self) -> StickyStrikeGrid | None:
-        """The sticky-strike contracts, prepared once (None for sticky moneyness)."""
-        if self._grid is None and self.vol_at is None:  # reused by every Brent step
+        """The sticky-strike net kernel (contracts netted, :func:`netted_weights`), prepared once
+        and reused by every refinement step; None for sticky moneyness."""
+        if self._grid is None and self.vol_at is None:
             self._grid = StickyStrikeGrid(self.strike, self.t_years, self.vol,
-                                          self.weights, self.rate, self.div_yield)  # fmt: skip
+                                          self._net_weights(), self.rate, self.div_yield)  # fmt: skip
         return self._grid
 
-    def kernel(self) -> StickyStrikeGrid | StickyMoneynessGrid:
-        """The contracts prepared once for either vol rule (reused by every refinement step)."""
+    def _net_weights(self) -> np.ndarray:
+        return self.netted[:, None]
+
+    def _net_kernel(self) -> StickyStrikeGrid | StickyMoneynessGrid:
         if self.vol_at is None:
             return self.prepared()
         if self._moneyness is None:
-            self._moneyness = StickyMoneynessGrid(self.vol_at, self.t_years, self.weights,
+            self._moneyness = StickyMoneynessGrid(self.vol_at, self.t_years, self._net_weights(),
                                                   self.rate, self.div_yield)  # fmt: skip
         return self._moneyness
 
     def parts(self, levels) -> np.ndarray:
         """(len(levels), 2) array of call and put GEX at each level."""
-        return self.kernel()(levels, self.power)
+        rate, div_yield = self.rate, self.div_yield
+        if self.vol_at is None:
+            kernel = StickyStrikeGrid(self.strike, self.t_years, self.vol, self.weights, rate, div_yield)
+        else:
+            kernel = StickyMoneynessGrid(self.vol_at, self.t_years, self.weights, rate, div_yield)
+        return kernel(levels, self.power)
 
     def net(self, levels) -> np.ndarray:
-        """Net GEX at each of ``levels`` (one weight column: cheaper than :meth:`parts`)."""
-        return self.kernel()(levels, self.power, net=True)
+        """Net GEX at each of ``levels``, contracts netted first (:func:`netted_weights`)."""
+        return self._net_kernel()(levels, self.power, net=True)
+
+
+def netted_weights(dealer, groups) -> np.ndarray:
+    """``dealer`` with each group of :attr:`~xlgex.chain.Chain.same_gamma_groups` netted: its
+    summed weight on its first member, zero on the others.
+
+    Their gammas are the same numbers at every spot, so the net is exact; summed apart, a long
+    call and a short put that offset leave rounding noise of either sign (about 1e-16 of the
+    gross), which would make phantom sign changes where net GEX is in truth zero.
+    """
+    if groups is None:
+        return dealer
+    order, starts = groups
+    out = np.zeros_like(dealer)
+    out[order[starts]] = np.add.reduceat(dealer[order], starts)
+    return out
 
 
 def _grid(spot: float, s: GexSettings, levels, n_levels, range_pct) -> np.ndarray:
@@ -195,7 +225,9 @@ def gex_profile(chain: Chain, levels=None, *, n_levels: int = DEFAULT_LEVELS,
     grid = _grid(inputs.spot, s, levels, n_levels, range_pct)
     parts = inputs.parts(grid)
     _check_finite(parts, "the profile", chain)
-    df = pd.DataFrame(np.column_stack([grid, parts, parts.sum(axis=1)]),
+    net = parts.sum(axis=1)
+    net[np.abs(net) <= SIGN_RTOL * np.abs(parts).sum(axis=1)] = 0.0  # offsetting to rounding: zero
+    df = pd.DataFrame(np.column_stack([grid, parts, net]),
                       columns=["spot", "call_gex", "put_gex", "net_gex"])  # fmt: skip
     df.attrs.update(inputs.info)
     return df

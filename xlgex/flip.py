@@ -107,8 +107,7 @@ class _ProfileInputs:
             dealer = dealer * ONE_PCT
         self.dealer = dealer[picked]
         """Net weight per contract: dealer contracts x multiplier (x 0.01 for $ per 1%)."""
-        self.netted = netted_weights(dealer, base.same_gamma_groups)[picked]
-        """:attr:`dealer` with contracts of the same gamma netted (:func:`netted_weights`)."""
+        self._to_net = dealer, base, picked  # netted only when a net sum is asked for
         self.vol_at, self._grid, self._moneyness = None, None, None
         if vol_rule == "sticky_moneyness":
             self.vol_at = sticky_moneyness_vols(self.spot, self.strike, self.vol, self.expiry)
@@ -139,7 +138,9 @@ class _ProfileInputs:
         return self._grid
 
     def _net_weights(self) -> np.ndarray:
-        return self.netted[:, None]
+        """(n, 1): :attr:`dealer` with contracts of the same gamma netted (:func:`netted_weights`)."""
+        dealer, base, picked = self._to_net
+        return netted_weights(dealer, base.same_gamma_groups)[picked][:, None]
 
     def _net_kernel(self) -> StickyStrikeGrid | StickyMoneynessGrid:
         if self.vol_at is None:

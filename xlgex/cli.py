@@ -220,7 +220,7 @@ def _crossing(c, unit: str) -> str:
 
 
 def _flip_text(flip, unit: str) -> str:
-    """``$313.37: 1 crossing(s) between $248.54 and $372.82; ...`` or, with none, the reason
+    """``$313.37: 1 crossing between $248.54 and $372.82; ...`` or, with none, the reason
     alone (``no flip: ...``); the searched window's bounds carry the price unit."""
     reason = flip.reason
     for bound in (flip.info.get("grid_low"), flip.info.get("grid_high")):

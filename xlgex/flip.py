@@ -408,6 +408,7 @@ def _flip_figure(roots, below, spot: float, classic: bool, info: dict) -> Figure
     else:
         flip = min(roots, key=lambda r: abs(r - spot))
         rule = "crossing nearest spot"
-    reason = f"{len(roots)} crossing(s) between {info['grid_low']:,.2f} and {info['grid_high']:,.2f}; {rule}"
+    count = f"{len(roots)} crossing{'' if len(roots) == 1 else 's'}"
+    reason = f"{count} between {info['grid_low']:,.2f} and {info['grid_high']:,.2f}; {rule}"
     return Figure(flip, crossings=tuple(roots), directions=directions,
                   distances=tuple(r - spot for r in roots), reason=reason, **info)  # fmt: skip

@@ -43,8 +43,12 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a job scheduler's stop), handled as Ctrl-C but exiting 128 + 15."""
+
+
 def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+    raise _Terminated
 
 
 def run(args) -> int:
@@ -62,10 +66,10 @@ def run(args) -> int:
                      convention=args.convention, gamma_source=args.gamma_source,
                      expiries=args.expiries, iv_unit=args.iv_unit,
                      vol_views=not args.no_vol_views)  # fmt: skip
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: finished snapshots are kept in {cache}; run the same command "
-              "again to continue", file=sys.stderr)  # fmt: skip
-        return 130
+    except KeyboardInterrupt as stop:
+        print(f"\n{'stopped' if isinstance(stop, _Terminated) else 'interrupted'}: finished snapshots "
+              f"are kept in {cache}; run the same command again to continue", file=sys.stderr)  # fmt: skip
+        return 128 + (signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT)
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)

@@ -2,7 +2,7 @@
 
 Run from the repository root (test extra installed)::
 
-    python benchmarks/flip_bench.py                 # about a minute on 2 cores
+    python benchmarks/flip_bench.py                 # about 15 seconds on 2 cores
     python benchmarks/flip_bench.py --quick         # fewer runs, no 16,001-level scans
     python benchmarks/flip_bench.py --data DIR      # also the CBOE downloads in DIR (*.csv)
 

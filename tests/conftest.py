@@ -1,5 +1,6 @@
-"""Fixtures shared by the test modules: running this checkout's xlgex in a subprocess, and a
-folder nothing can be written to (also when the tests run as root)."""
+"""Fixtures shared by the test modules: xlgex's worksheet functions through the Windows call
+path, running this checkout's xlgex in a subprocess, and a folder nothing can be written to
+(also when the tests run as root)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from pathlib import Path
 import pytest
 
 SRC = str(Path(__file__).resolve().parent.parent)
+
+
+@pytest.fixture(scope="module")
+def xl():
+    """xlgex's worksheet functions called as Excel on Windows calls them (one harness per module)."""
+    from .xlharness import UDFHarness
+
+    with UDFHarness("xlgex.udfs") as harness:
+        yield harness
 
 
 def subprocess_env() -> dict:

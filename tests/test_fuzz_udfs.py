@@ -28,12 +28,6 @@ FUZZ = settings(max_examples=120, deadline=None, derandomize=True,
                                        HealthCheck.too_slow])  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def xl():
-    with UDFHarness("xlgex.udfs") as harness:
-        yield harness
-
-
 # -- Excel-shaped values ---------------------------------------------------------------------
 
 MAGNITUDES = st.sampled_from([0.0, -0.0, 1e-300, 1e-9, 0.35, 1.0, 2.0, 20.0, 443.0, 5000.0,

@@ -105,12 +105,6 @@ class _OfficeJsEngine:
 
 
 @pytest.fixture(scope="module")
-def xl():
-    with UDFHarness("xlgex.udfs") as harness:
-        yield harness
-
-
-@pytest.fixture(scope="module")
 def officejs():
     """Register the mirrored engine for the module's calls, then take it away again."""
     engines = xlwings.engines

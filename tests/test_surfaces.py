@@ -18,19 +18,13 @@ from xlgex.errors import NothingPricedError
 from xlgex.history.sources import plan_tasks
 from xlgex.history.task import analyse
 
-from .xlharness import MISSING, UDFHarness, table
+from .xlharness import MISSING, table
 from .xlharness import as_grid as grid
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASOF = dt.datetime(2026, 11, 20, 10, 30)
 EXPIRY = dt.datetime(2026, 12, 18)  # SPXW: settles 16:00 New York
 T_YEARS = (28 * 1440 + 330) / (365 * 1440)  # 10:30 to 16:00, 28 days later, ACT/365 in minutes
-
-
-@pytest.fixture(scope="module")
-def xl():
-    with UDFHarness("xlgex.udfs") as harness:
-        yield harness
 
 
 def pairs_of(value) -> dict:

@@ -17,7 +17,7 @@ import pytest
 import xlgex
 from xlgex import cells
 
-from .xlharness import MISSING, UDFHarness, excel_error, table
+from .xlharness import MISSING, excel_error, table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SNAPSHOT = Path(__file__).parent / "snapshots" / "udfs_vba.bas"
@@ -38,12 +38,6 @@ def long_frame(seed=1, n=80, spot=5000.0) -> pd.DataFrame:
         "Strike": strike, "Open Interest": rng.integers(1, 4000, n).astype(float),
         "IV": rng.uniform(0.12, 0.3, n).round(4),
     })  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def xl():
-    with UDFHarness("xlgex.udfs") as harness:
-        yield harness
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from xlgex.expiries import gex_by_settlement
 from xlgex.levels import flip_crossings, gex_levels
 from xlgex.views import atm_by_expiry, skew_by_expiry, vol_summary
 
-from .xlharness import MISSING, UDFHarness, table
+from .xlharness import MISSING, table
 from .xlharness import as_grid as grid
 
 ASOF = dt.datetime(2026, 11, 20, 10, 30)
@@ -35,12 +35,6 @@ def smile_frame(spot=5000.0, days=(0, 3, 7, 28, 29, 63, 91), step=25.0) -> pd.Da
             for kind, oi in (("C", rng.integers(0, 5000)), ("P", rng.integers(0, 5000))):
                 rows.append(("SPXW", expiry, kind, k, float(oi), iv + (0.003 if kind == "P" else 0)))
     return pd.DataFrame(rows, columns=["Root", "Expiration", "Type", "Strike", "Open Interest", "IV"])
-
-
-@pytest.fixture(scope="module")
-def xl():
-    with UDFHarness("xlgex.udfs") as harness:
-        yield harness
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,16 @@ _NOW_NOTE = "no as-of time given or found: used now, "
 _HASH_MULTIPLIERS = tuple(np.uint64(m) for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9))
 """Odd 64-bit multipliers mixing the keys of :attr:`Chain.same_gamma_groups` into one."""
 
+
+def _equal_to_next(keys, order) -> np.ndarray:
+    """``same[k]``: contracts ``order[k]`` and ``order[k + 1]`` agree on every one of ``keys``."""
+    same = np.ones(order.size - 1, dtype=bool)
+    for key in keys:
+        ordered = key[order]
+        same &= ordered[1:] == ordered[:-1]
+    return same
+
+
 def to_new_york(when) -> dt.datetime:
     """An aware New York datetime; naive input means New York wall-clock time."""
     if isinstance(when, np.datetime64):
@@ -241,10 +251,7 @@ class Chain:
         for key, odd in zip(keys, _HASH_MULTIPLIERS, strict=True):  # equal contracts, equal hashes
             mixed ^= key.view(np.uint64) * odd
         order = np.argsort(mixed)  # one key: far cheaper than a three-key lexsort
-        same = np.ones(len(self) - 1, dtype=bool)
-        for key in keys:  # the hash only brings them together: equality is checked on the numbers
-            ordered = key[order]
-            same &= ordered[1:] == ordered[:-1]
+        same = _equal_to_next(keys, order)  # the hash only brings them together
         if not same.any():
             return None
         return order, np.flatnonzero(np.r_[True, ~same])
@@ -280,11 +287,7 @@ class Chain:
         keys = (self.multiplier, self.is_call, self.strike, self.am_settled,
                 self.expiry.astype(np.int64))  # fmt: skip
         order = np.lexsort(keys)
-        same = np.ones(len(self) - 1, dtype=bool)
-        for key in keys:
-            ordered = key[order]
-            same &= ordered[1:] == ordered[:-1]
-        hits = np.flatnonzero(same)
+        hits = np.flatnonzero(_equal_to_next(keys, order))
         if hits.size == 0:
             return None
         pairs = [sorted((int(self.source_row[order[i]]), int(self.source_row[order[i + 1]])))

@@ -15,6 +15,7 @@ forward so contracts that settle in between drop out ("expiration melt").
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,7 @@ class _ProfileInputs:
         self.dealer = dealer[picked]
         """Net weight per contract: dealer contracts x multiplier (x 0.01 for $ per 1%)."""
         self._to_net = dealer, base, picked  # netted only when a net sum is asked for
-        self.vol_at, self._grid, self._moneyness = None, None, None
+        self.vol_at = None
         if vol_rule == "sticky_moneyness":
             self.vol_at = sticky_moneyness_vols(self.spot, self.strike, self.vol, self.expiry)
         self.info = s.info() | {
@@ -129,39 +130,30 @@ class _ProfileInputs:
     def power(self) -> int:
         return GEX_POWER_OF_SPOT[self.settings.unit]
 
-    def prepared(self) -> StickyStrikeGrid | None:
-        """The sticky-strike net kernel (contracts netted, :func:`netted_weights`), prepared once
-        and reused by every refinement step; None for sticky moneyness."""
-        if self._grid is None and self.vol_at is None:
-            self._grid = StickyStrikeGrid(self.strike, self.t_years, self.vol,
-                                          self._net_weights(), self.rate, self.div_yield)  # fmt: skip
-        return self._grid
-
-    def _net_weights(self) -> np.ndarray:
-        """(n, 1): :attr:`dealer` with contracts of the same gamma netted (:func:`netted_weights`)."""
-        dealer, base, picked = self._to_net
-        return netted_weights(dealer, base.same_gamma_groups)[picked][:, None]
-
-    def _net_kernel(self) -> StickyStrikeGrid | StickyMoneynessGrid:
+    def _kernel(self, weights) -> StickyStrikeGrid | StickyMoneynessGrid:
+        """The contracts with ``weights`` (n, k), prepared for this vol rule."""
         if self.vol_at is None:
-            return self.prepared()
-        if self._moneyness is None:
-            self._moneyness = StickyMoneynessGrid(self.vol_at, self.t_years, self._net_weights(),
-                                                  self.rate, self.div_yield)  # fmt: skip
-        return self._moneyness
+            return StickyStrikeGrid(self.strike, self.t_years, self.vol, weights, self.rate, self.div_yield)
+        return StickyMoneynessGrid(self.vol_at, self.t_years, weights, self.rate, self.div_yield)
+
+    @functools.cached_property
+    def net_kernel(self) -> StickyStrikeGrid | StickyMoneynessGrid:
+        """One weight column, :attr:`dealer` with contracts of one gamma netted
+        (:func:`netted_weights`); prepared once and reused by every refinement step."""
+        dealer, base, picked = self._to_net
+        return self._kernel(netted_weights(dealer, base.same_gamma_groups)[picked][:, None])
+
+    def prepared(self) -> StickyStrikeGrid | None:
+        """:attr:`net_kernel` for sticky strike; None for sticky moneyness."""
+        return self.net_kernel if self.vol_at is None else None
 
     def parts(self, levels) -> np.ndarray:
         """(len(levels), 2) array of call and put GEX at each level."""
-        rate, div_yield = self.rate, self.div_yield
-        if self.vol_at is None:
-            kernel = StickyStrikeGrid(self.strike, self.t_years, self.vol, self.weights, rate, div_yield)
-        else:
-            kernel = StickyMoneynessGrid(self.vol_at, self.t_years, self.weights, rate, div_yield)
-        return kernel(levels, self.power)
+        return self._kernel(self.weights)(levels, self.power)
 
     def net(self, levels) -> np.ndarray:
         """Net GEX at each of ``levels``, contracts netted first (:func:`netted_weights`)."""
-        return self._net_kernel()(levels, self.power, net=True)
+        return self.net_kernel(levels, self.power, net=True)
 
 
 def netted_weights(dealer, groups) -> np.ndarray:

@@ -217,17 +217,18 @@ def _json_grid(raw: bytes):
             return grid_from_frame(_records(obj))
         raise XlgexError(f"xlgex: the file starts like JSON but is not valid JSON "
                          f"(line {exc.lineno}: {exc.msg})") from None  # fmt: skip
+    iv_unit = None
     if cboe_json.is_cboe(obj):
         frame, found, notes = cboe_json.frame(obj)
     elif schwab_json.is_schwab(obj):
         frame, found, notes = schwab_json.frame(obj)
+        iv_unit = schwab_json.IV_UNIT
     else:
         frame, found, notes = _records(obj), {}, []
     grid = grid_from_frame(frame)
     grid.found.update(found)
     grid.notes.extend(notes)
-    if schwab_json.is_schwab(obj):
-        grid.iv_unit = "percent"
+    grid.iv_unit = iv_unit
     return grid
 
 

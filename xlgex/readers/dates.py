@@ -181,9 +181,10 @@ def _parse_when(v) -> dt.datetime:
 
 
 def _when_argument(value) -> dt.datetime:
-    shown = _excel_error(value) or _show(value)
+    err = _excel_error(value)
+    shown = err or _show(value)
     try:
-        if _excel_error(value):
+        if err:
             raise _CellError("bad_date")
         return _parse_when(value)
     except _CellError:

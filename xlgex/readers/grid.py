@@ -108,17 +108,15 @@ def grid_from_rows(rows, numbers) -> _Grid:
         if looks_like_header(row):
             head = i
             break
-    number = (lambda i: numbers[i]) if numbers is not None else (lambda i: i + 1)
     if head is None:
         filled = [i for i, r in enumerate(rows) if not all(_is_blank(c) for c in r or ())]
         if not filled:
             raise error("empty", row=None)
         cells = rows[filled[0]]  # its names and Excel errors; numbers differ in form by call path
         first = [_excel_error(c) or _show(c) for c in cells if isinstance(c, str) or _excel_error(c)]
-        base = error("missing_column", row=number(filled[0]), **_missing("strike"))
+        base = error("missing_column", row=_number(numbers, filled[0]), **_missing("strike"))
         raise ChainError(f"{base} or option symbol; the first row holds {_listed(first, 'no names')}")
     rows, numbers = _without_repeated_headers(rows, numbers, head)
-    number = (lambda i: numbers[i]) if numbers is not None else (lambda i: i + 1)
     header = ["" if not isinstance(c, str) else " ".join(c.split()) for c in rows[head]]
     body = rows[head + 1 :]
     n = len(body)
@@ -142,8 +140,13 @@ def grid_from_rows(rows, numbers) -> _Grid:
         row_numbers = np.asarray(numbers[head + 1 :], dtype=np.int64)
     else:
         row_numbers = np.arange(head + 2, head + 2 + n, dtype=np.int64)
-    preamble = [(number(i), list(rows[i] or ())) for i in range(head)]
-    return _Grid(header, row_numbers, number(head), preamble, get)
+    preamble = [(_number(numbers, i), list(rows[i] or ())) for i in range(head)]
+    return _Grid(header, row_numbers, _number(numbers, head), preamble, get)
+
+
+def _number(numbers, i: int) -> int:
+    """The source row number of row ``i``: from ``numbers`` (a file's line numbers), else 1-based."""
+    return numbers[i] if numbers is not None else i + 1
 
 
 def _without_repeated_headers(rows, numbers, head: int):
@@ -170,7 +173,7 @@ def _without_repeated_headers(rows, numbers, head: int):
     if not drop:
         return rows, numbers
     keep = [i for i in range(len(rows)) if i not in drop]
-    numbers = [numbers[i] if numbers is not None else i + 1 for i in keep]
+    numbers = [numbers[i] for i in keep] if numbers is not None else [i + 1 for i in keep]
     return [rows[i] for i in keep], numbers
 
 

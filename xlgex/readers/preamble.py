@@ -72,9 +72,9 @@ _STAMP = re.compile(
 
 def _labelled_spot(preamble, number, cells):
     """thinkorswim's underlying block: a ``LAST`` heading, its value on the next line."""
-    if not any(isinstance(c, str) and c.strip().upper() == "LAST" for c in cells):
+    j = next((k for k, c in enumerate(cells) if isinstance(c, str) and c.strip().upper() == "LAST"), None)
+    if j is None:
         return None
-    j = next(k for k, c in enumerate(cells) if isinstance(c, str) and c.strip().upper() == "LAST")
     below = [(n, row) for n, row in preamble if n > number]
     if below and len(below[0][1]) > j:
         return _file_spot(below[0][1][j], below[0][0])

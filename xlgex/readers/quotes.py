@@ -138,8 +138,9 @@ def _report(diag: Diagnostics, solved: int, other: int, itm_left: int, bid_low: 
 
 def _group_forward(strike, is_call, mid, t_years):
     """Parity forward and discount factor of one expiry from strikes quoted on both sides."""
-    calls = dict(zip(strike[is_call & np.isfinite(mid)], mid[is_call & np.isfinite(mid)], strict=True))
-    puts = dict(zip(strike[~is_call & np.isfinite(mid)], mid[~is_call & np.isfinite(mid)], strict=True))
+    calling, putting = is_call & np.isfinite(mid), ~is_call & np.isfinite(mid)
+    calls = dict(zip(strike[calling], mid[calling], strict=True))
+    puts = dict(zip(strike[putting], mid[putting], strict=True))
     both = sorted(set(calls) & set(puts))
     if not both:
         return np.nan, np.nan

@@ -16,8 +16,10 @@ import pandas as pd
 
 from ..chain import to_new_york
 
-__all__ = ["is_schwab", "frame"]
+__all__ = ["IV_UNIT", "is_schwab", "frame"]
 
+IV_UNIT = "percent"
+"""The unit of ``volatility`` in these files (18.5 for 18.5%)."""
 _NOT_AVAILABLE = -999.0
 _FIELDS = {"symbol": "Symbol", "putCall": "Type", "strikePrice": "Strike",
            "openInterest": "Open Interest", "volatility": "IV", "gamma": "Gamma", "bid": "Bid",

@@ -245,9 +245,10 @@ def _choice(value, what: str, choices) -> str:
 def _positive_argument(value, what: str) -> float | None:
     if _is_blank(value):
         return None
-    shown = _excel_error(value) or _show(value)
+    err = _excel_error(value)
+    shown = err or _show(value)
     try:
-        if _excel_error(value) or isinstance(value, bool):
+        if err or isinstance(value, bool):
             raise ValueError
         number = float(value)
     except (TypeError, ValueError):

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import XlgexError
+from .grid import looks_like_header
 from .values import one_line
 
 __all__ = ["open_book", "read_sheet"]
@@ -17,10 +18,8 @@ def read_sheet(path, sheet=None) -> tuple[list, str, list]:
     ``sheet`` is a name or a 1-based position; by default the first sheet whose rows name a
     strike or option-symbol column (the first sheet if none does).
     """
-    from .grid import looks_like_header
-
     with open_book(path) as book:
-        return _read_book(book, path, sheet, looks_like_header)
+        return _read_book(book, path, sheet)
 
 
 @contextmanager
@@ -45,7 +44,7 @@ def open_book(path):
             book.close()
 
 
-def _read_book(book, path, sheet, looks_like_header) -> tuple[list, str, list]:
+def _read_book(book, path, sheet) -> tuple[list, str, list]:
     names = book.sheetnames
     _refuse_report(book, path)
     if sheet not in (None, ""):

@@ -60,7 +60,7 @@ def check_output(path, *, force: bool = False, suffixes=(".xlsx",), inputs: Iter
             raise XlgexError(f"xlgex: {what} '{path}' is the input file; choose another name")
     if path.is_dir():
         raise XlgexError(f"xlgex: {what} '{path}' is a folder; give a file name")
-    problem = _folder_problem(path.parent if str(path.parent) else Path("."))
+    problem = _folder_problem(path.parent)  # "." for a bare file name
     if problem:
         raise XlgexError(f"xlgex: cannot write '{path}': {problem}")
     if path.exists() and not force:
@@ -95,9 +95,8 @@ def replace_atomically(path) -> Iterator[Path]:
     one-line ``XlgexError``.
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     except OSError as err:
         raise XlgexError(f"xlgex: cannot write '{path}': {err.strerror or err}") from err
     os.close(fd)

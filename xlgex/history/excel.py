@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..conventions import NEW_YORK
 from ..errors import XlgexError
 from .task import ROW_COLUMNS
 
@@ -65,8 +66,8 @@ def _read(path: Path) -> pd.DataFrame:
     if suffix == ".csv":
         when = pd.to_datetime(when, utc=True, format="ISO8601")
     if getattr(when.dt, "tz", None) is None:
-        when = when.dt.tz_localize("America/New_York")
-    df["quote_time"] = when.dt.tz_convert("America/New_York")
+        when = when.dt.tz_localize(NEW_YORK)
+    df["quote_time"] = when.dt.tz_convert(NEW_YORK)
     return df
 
 

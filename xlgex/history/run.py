@@ -17,10 +17,10 @@ from .progress import Progress
 from .sources import CACHE_SUFFIX, expand_sources, plan_tasks
 from .study import move_study
 from .task import ROW_COLUMNS, SKIP_COLUMNS, HistorySettings, analyse
+from .writer import OUTPUT_SUFFIXES, check_history_output, sidecar_path, write_history
 
 __all__ = ["history", "OUTPUT_SUFFIXES", "cache_folder_for"]
 
-OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
 _INTEGER_COLUMNS = ("crossings", "contracts_priced", "contracts_expired", "contracts_no_iv")
 _FLOAT_COLUMNS = ("spot", "total_gex", "share_0dte", "flip", "distance_to_flip_pct", "call_wall",
                   "put_wall", "abs_gamma_strike", "skew_vol_pts", "term_structure")  # fmt: skip
@@ -96,12 +96,6 @@ def _keyed(task: dict, settings: dict) -> dict:
     return analyse(task, settings) | {"key": task["key"]}
 
 
-def _sidecar(out: Path) -> Path:
-    from .writer import sidecar_path
-
-    return sidecar_path(out)
-
-
 def _crashed(task: dict) -> dict:
     """The result of a snapshot whose worker process died (not cached: a rerun tries again)."""
     message = ("xlgex: the worker process died on this snapshot (out of memory, or a crash "
@@ -172,15 +166,10 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
     s = settings if settings is not None else HistorySettings(**kwargs)
     info = s.info() | {"xlgex_version": __version__}  # validates every choice up front
     out_path = None if out is None else Path(out)
-    written = [] if out_path is None else [out_path, _sidecar(out_path)]
+    written = [] if out_path is None else [out_path, sidecar_path(out_path)]
     files, skipped = expand_sources(sources, exclude=written)
     if out_path is not None:
-        from ..files import check_output
-        from .writer import check_sidecar
-
-        check_output(out_path, force=force, suffixes=OUTPUT_SUFFIXES, inputs=files)
-        if out_path.suffix.lower() != ".xlsx":
-            check_sidecar(out_path, force=force, inputs=files)
+        check_history_output(out_path, force=force, inputs=files)
     with _cache_folder(out_path, cache_dir) as folder:
         cache = RowCache(folder, s.as_dict())
         tasks, n_files = _plan(files, skipped, cache), len(files)
@@ -188,12 +177,11 @@ def history(sources, out=None, *, force: bool = False, cache_dir=None, cluster=N
         df = _assemble(tasks, cache, ran["uncached"], skipped)
     df.attrs["settings"] = info | {"study_horizon": str(horizon or "next snapshot")}
     df.attrs["horizon"] = horizon
-    df.attrs["study"] = move_study(df, horizon=horizon).as_dict()
+    study = move_study(df, horizon=horizon)
+    df.attrs["study"] = study.as_dict()
     df.attrs["skipped"] = [{k: row.get(k, "") for k in SKIP_COLUMNS} for row in skipped]
     df.attrs["counts"] = {"files": n_files, "snapshots": len(df), "computed": ran["computed"],
                           "from_cache": ran["from_cache"], "skipped": len(skipped)}  # fmt: skip
     if out_path is not None:
-        from .writer import write_history
-
-        write_history(df, out_path, force=True, horizon=horizon)  # checked above, before the run
+        write_history(df, out_path, force=True, study=study)  # checked above, before the run
     return df

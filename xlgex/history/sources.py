@@ -106,18 +106,19 @@ def expand_sources(sources, exclude=()) -> tuple[list[Path], list[dict]]:
     for source in sources:
         text = os.fspath(source)
         path = Path(text).expanduser()
+        is_glob = any(ch in text for ch in "*?[")
         if path.is_dir():
             found = [p for p in sorted(path.iterdir())
                      if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("~$")
                      and not _ours(p, exclude)]  # fmt: skip
-        elif any(ch in text for ch in "*?["):
+        elif is_glob:
             found = [Path(p) for p in sorted(glob.glob(os.path.expanduser(text), recursive=True))
                      if Path(p).is_file() and not _ours(Path(p), exclude)]  # fmt: skip
         else:
             found = [path] if path.is_file() else []
         if not found:
-            why = ("no chain files in it" if path.is_dir() else "no file matches"
-                   if any(ch in text for ch in "*?[") else "no such file")  # fmt: skip
+            why = ("no chain files in it" if path.is_dir() else "no file matches" if is_glob
+                   else "no such file")  # fmt: skip
             missing.append({"source": text, "part": "", "message": f"xlgex: {text}: {why}"})
         for p in found:
             files.setdefault(str(p.resolve()), p)
@@ -220,15 +221,16 @@ def _grouping_columns(header) -> dict:
             "root": _find(header, _ROOT_KEYS), "header": list(header)}  # fmt: skip
 
 
+def _label_column(columns: dict) -> str | None:
+    """The column that names a row's underlying: an Underlying column, else a Root column."""
+    return columns["underlying"] or columns["root"]
+
+
 def _constant_underlying(columns: dict, first) -> str:
-    if first is None:
+    name = _label_column(columns)
+    if first is None or not name:
         return UNNAMED
-    row = dict(zip(columns["header"], first, strict=False))
-    if columns["underlying"]:
-        return normalise_root(row.get(columns["underlying"]))
-    if columns["root"]:
-        return normalise_root(row.get(columns["root"]))
-    return UNNAMED
+    return normalise_root(dict(zip(columns["header"], first, strict=False)).get(name))
 
 
 def _json_underlying(path: Path) -> str:
@@ -314,10 +316,9 @@ def _frames(path: Path, dialect: dict | None):
 
 
 def _labels(frame, columns: dict):
-    if columns["underlying"]:
-        return frame[columns["underlying"]].map(normalise_root)
-    if columns["root"]:
-        return frame[columns["root"]].map(normalise_root)
+    name = _label_column(columns)
+    if name:
+        return frame[name].map(normalise_root)
     return frame[columns["asof"]].map(lambda _: UNNAMED)
 
 

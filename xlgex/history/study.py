@@ -122,14 +122,15 @@ def _table(m: pd.DataFrame, key, order, confidence) -> pd.DataFrame:
     rows = []
     for group in order:
         sel = m[key == group]
+        if not len(sel):
+            continue
         mean, low, high = mean_interval(sel["abs_return_pct"], confidence)
         rng, rlow, rhigh = mean_interval(sel["range_pct"], confidence)
-        if len(sel):
-            rows.append({"group": group, "moves": len(sel), "mean_abs_return_pct": mean,
-                         "ci_low_pct": low, "ci_high_pct": high,
-                         "median_abs_return_pct": float(sel["abs_return_pct"].median()),
-                         "ranges": int(sel["range_pct"].notna().sum()), "mean_range_pct": rng,
-                         "range_ci_low_pct": rlow, "range_ci_high_pct": rhigh})  # fmt: skip
+        rows.append({"group": group, "moves": len(sel), "mean_abs_return_pct": mean,
+                     "ci_low_pct": low, "ci_high_pct": high,
+                     "median_abs_return_pct": float(sel["abs_return_pct"].median()),
+                     "ranges": int(sel["range_pct"].notna().sum()), "mean_range_pct": rng,
+                     "range_ci_low_pct": rlow, "range_ci_high_pct": rhigh})  # fmt: skip
     return pd.DataFrame(rows)
 
 

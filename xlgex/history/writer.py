@@ -27,9 +27,13 @@ import pandas as pd
 from ..files import check_output, replace_atomically
 from .study import MoveStudy, move_study
 
-__all__ = ["write_history", "sidecar_path", "check_sidecar", "MAX_CHARTED_UNDERLYINGS"]
+__all__ = ["write_history", "check_history_output", "sidecar_path", "check_sidecar", "OUTPUT_SUFFIXES",
+           "MAX_CHARTED_UNDERLYINGS"]  # fmt: skip
 
+OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
 MAX_CHARTED_UNDERLYINGS = 12
+_ABOUT_KEYS = ("settings", "counts", "skipped", "study")
+"""Keys of a settings file, in order: :func:`_about` writes them, :func:`_written_by_xlgex` checks them."""
 _DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _DATE_WIDTH = 18
 _WIDE = {"regime_label": 44, "flip_note": 60, "source": 40, "part": 30, "message": 90, "crossing_levels": 24}
@@ -38,6 +42,15 @@ _WIDE = {"regime_label": 44, "flip_note": 60, "source": 40, "part": 30, "message
 def sidecar_path(out: Path) -> Path:
     """``history.csv`` -> ``history.csv.settings.json``."""
     return out.with_name(f"{out.name}.settings.json")
+
+
+def check_history_output(out, *, force: bool = False, inputs=()) -> Path:
+    """Check that a history may be written to ``out`` (and its settings file beside a .csv or
+    .parquet), as :func:`xlgex.files.check_output` does; returns ``out`` as a Path."""
+    out = check_output(out, force=force, suffixes=OUTPUT_SUFFIXES, inputs=inputs)
+    if out.suffix.lower() != ".xlsx":
+        check_sidecar(out, force=force, inputs=inputs)
+    return out
 
 
 def check_sidecar(out: Path, *, force: bool = False, inputs=()) -> None:
@@ -58,8 +71,9 @@ def _written_by_xlgex(side: Path) -> bool:
         about = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    keys = {"settings", "counts", "skipped", "study"}
-    return isinstance(about, dict) and set(about) == keys and "xlgex_version" in (about["settings"] or {})
+    if not isinstance(about, dict) or set(about) != set(_ABOUT_KEYS):
+        return False
+    return "xlgex_version" in (about["settings"] or {})
 
 
 def _cell(value):
@@ -194,7 +208,6 @@ def _charts_sheet(wb, table: pd.DataFrame, formats) -> None:
 
 def _study_sheet(wb, study: MoveStudy, formats) -> None:
     ws = wb.add_worksheet("Study")
-    ws.set_column(0, 0, 36)
     lines = [
         ("Do moves after short-gamma snapshots run larger than after long-gamma ones?", formats["bold"]),
         ("Long gamma dampens (dealers sell rallies, buy dips); short gamma amplifies.", None),
@@ -244,8 +257,9 @@ def _write_xlsx(df: pd.DataFrame, study: MoveStudy, path: Path) -> None:
 
 
 def _about(df: pd.DataFrame, study: MoveStudy) -> str:
-    about = {"settings": df.attrs.get("settings", {}), "counts": df.attrs.get("counts", {}),
-             "skipped": df.attrs.get("skipped", []), "study": study.as_dict()}  # fmt: skip
+    parts = (df.attrs.get("settings", {}), df.attrs.get("counts", {}), df.attrs.get("skipped", []),
+             study.as_dict())  # fmt: skip
+    about = dict(zip(_ABOUT_KEYS, parts, strict=True))
     return json.dumps(_json_safe(about), indent=1, default=str, allow_nan=False)
 
 
@@ -260,15 +274,17 @@ def _json_safe(value):
     return value
 
 
-def write_history(df: pd.DataFrame, out, *, force: bool = False, horizon=None) -> Path:
+def write_history(df: pd.DataFrame, out, *, force: bool = False, horizon=None,
+                  study: MoveStudy | None = None) -> Path:  # fmt: skip
     """Write ``df`` (from :func:`xlgex.history`) to ``out`` by its suffix; returns the path.
 
     An existing ``out`` (or its ``.settings.json``) is replaced only with ``force=True``.
+    ``study``: the move study of ``df`` when the caller has it already; else it is computed
+    with ``horizon``.
     """
-    out = check_output(out, force=force, suffixes=(".xlsx", ".csv", ".parquet"))
-    if out.suffix.lower() != ".xlsx":
-        check_sidecar(out, force=force)
-    study = move_study(df, horizon=horizon)
+    out = check_history_output(out, force=force)
+    if study is None:
+        study = move_study(df, horizon=horizon)
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
         _write_xlsx(df, study, out)

@@ -29,6 +29,7 @@ from .workbooks.kit import (
     SPOT_COLOUR,
     _Book,
     _gex_bars,
+    _money_axis,
     _profile_chart,
     info_formats,
 )  # fmt: skip
@@ -242,8 +243,7 @@ def _by_strike(book, chain, by_strike, flip) -> None:
                      "name_font": {"size": 12}})  # fmt: skip
     chart.set_x_axis({"name": "strike", "num_format": strike_format, "label_position": "low",
                       "num_font": {"rotation": -45}})  # fmt: skip
-    chart.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True,
-                      "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    chart.set_y_axis(_money_axis(MONEY))
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 420})
     sh.ws.insert_chart("F5", chart)
@@ -281,8 +281,7 @@ def _by_expiry(book, by_expiry) -> None:
                          "name_font": {"size": 12}})  # fmt: skip
         chart.set_x_axis({"num_format": "yyyy-mm-dd", "label_position": "low",
                           "num_font": {"rotation": -45}, "text_axis": True})  # fmt: skip
-        chart.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True,
-                          "line": {"color": "#E0E0E0"}}})  # fmt: skip
+        chart.set_y_axis(_money_axis(MONEY))
         chart.set_legend({"none": True})
         chart.set_size({"width": 900, "height": 380})
         sh.ws.insert_chart("H5", chart)

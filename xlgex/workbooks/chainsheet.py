@@ -85,7 +85,6 @@ def _sample():
 
 def _gex_inputs(sh: _Sheet, first_row: int, extra=()) -> dict:
     """Spot, as-of and convention inputs (blank spot/as-of: the chain's own)."""
-    f = sh.book.fmt
     rows = [
         ("spot", "Spot (blank: the chain's own)", None, "#,##0.00",
          "index points (an index) or $ (a stock or ETF)"),
@@ -95,14 +94,10 @@ def _gex_inputs(sh: _Sheet, first_row: int, extra=()) -> dict:
          "pick from the list; see 'meaning' in GEX_INFO"),
         *extra,
     ]  # fmt: skip
-    addr = {}
-    for i, (key, label, value, num_format, note) in enumerate(rows):
-        row = first_row + i
-        sh.text(f"A{row}", label)
-        sh.put(f"B{row}", value, f("input", num_format))
-        sh.book.state.watch(key, sh, f"B{row}")
-        addr[key] = f"$B${row}"
-        if note:
-            sh.text(f"C{row}", note, "note")
-    sh.dropdown(addr["convention"].replace("$", ""), CONVENTIONS)
-    return addr
+    return sh.input_rows(first_row, rows, choices={"convention": CONVENTIONS})
+
+
+def _gex_args(sh: _Sheet, addr: dict, chain: _Arg, *, external: bool = False) -> list:
+    """The leading arguments of the GEX functions: chain, spot, as-of, convention (the inputs
+    of :func:`_gex_inputs`); ``external`` for a formula on another sheet."""
+    return [chain, *(sh.ref(addr[key], external=external) for key in ("spot", "asof", "convention"))]

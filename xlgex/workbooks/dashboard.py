@@ -9,6 +9,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .chainsheet import (
     _chain_sheet,
+    _gex_args,
     _gex_inputs,
     _sample,
 )
@@ -16,13 +17,13 @@ from .kit import (
     CHAIN_NAME,
     FLIP_COLOUR,
     MONEY,
-    MONEY_BN,
     MONEY_BN2,
     SPOT_COLOUR,
     _about,
     _Book,
     _gex_bars,
     _libreoffice_spills,
+    _money_axis,
     _profile_chart,
     _xl_round,
     info_formats,
@@ -71,7 +72,7 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
         ("bucket", "Bar chart: strike bucket width (points)", 25.0, "0", "bars sum the strikes "
          "in each bucket"),
     ])  # fmt: skip
-    base = [chain, sh.ref(a["spot"]), sh.ref(a["asof"]), sh.ref(a["convention"])]
+    base = _gex_args(sh, a, chain)
     gex_keys = ("spot", "asof", "convention", "chain")
     stale = book.state.stale(gex_keys)
 
@@ -87,8 +88,7 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     live = book.sheet("Live")
     live.top("Live: the xlgex tables the Dashboard shows, as Excel spills them",
              LIVE_NOTE, "Nothing to change here: edit the yellow cells on the Dashboard sheet.")
-    ext = [chain, sh.ref(a["spot"], external=True), sh.ref(a["asof"], external=True),
-           sh.ref(a["convention"], external=True)]  # fmt: skip
+    ext = _gex_args(sh, a, chain, external=True)
     pair_fmts = [f("label"), f("output", "#,##0.00")]
     live.text("A5", "=GEX_WALLS", "section")
     walls = live.udf("A6", "GEX_WALLS", *ext, fmts=[f("label"), f("output", "#,##0")])
@@ -234,20 +234,10 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
     n_profile = len(profile) - 1
     p_x, p_y = f"$W$6:$W${5 + n_profile}", f"$Z$6:$Z${5 + n_profile}"
     nets = [float(r[3]) for r in profile[1:]]
-    lo, hi = min(nets), max(nets)
-    sh.text("AB33", "vertical lines at the flip and at spot", "note")
-    sh.header_row("AB34", ["x", "y"])
     flip_x = flip if isinstance(flip, float) else ""
-    y_lo, y_hi = (f'=IF(COUNT({p_y})=0,"",{m}({p_y}))' for m in ("MIN", "MAX"))
-    flip_f, spot_f = '=IF(ISNUMBER($B$13),$B$13,"")', f'=IF(ISNUMBER({spot_cell}),{spot_cell},"")'
-    for r, (formula_x, x, y_formula, y) in enumerate([
-        (flip_f, flip_x, y_lo, lo),
-        (flip_f, flip_x, y_hi, hi),
-        (spot_f, spot_used, y_lo, lo),
-        (spot_f, spot_used, y_hi, hi),
-    ], start=35):  # fmt: skip
-        sh.formula(f"AB{r}", formula_x, x, f("calc", "#,##0.00"))
-        sh.formula(f"AC{r}", y_formula, y, f("calc", MONEY))
+    flip_refs, spot_refs = sh.vlines("AB33", "vertical lines at the flip and at spot",
+                                     [("$B$13", flip_x), (spot_cell, spot_used)], p_y,
+                                     (min(nets), max(nets)))  # fmt: skip
 
     bars = _gex_bars(book.wb, f"=Dashboard!$AB${first}:$AB${last}",
                      f"=Dashboard!$AD${first}:$AD${last}", f"=Dashboard!$AE${first}:$AE${last}", 40)
@@ -255,15 +245,12 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
                     "name_font": {"size": 12}})  # fmt: skip
     bars.set_x_axis({"name": "strike (bucket centre)", "num_font": {"rotation": -45},
                      "num_format": "#,##0", "label_position": "low"})  # fmt: skip
-    bars.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                     "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    bars.set_y_axis(_money_axis())
     bars.set_legend({"position": "bottom"})
     bars.set_size({"width": 760, "height": 360})
     sh.ws.insert_chart("G5", bars)
 
-    marks = [(name, f"=Dashboard!$AB${a}:$AB${b}", f"=Dashboard!$AC${a}:$AC${b}", colour)
-             for name, (a, b), colour in (("gamma flip", (35, 36), FLIP_COLOUR),
-                                          ("spot", (37, 38), SPOT_COLOUR))]  # fmt: skip
+    marks = [("gamma flip", *flip_refs, FLIP_COLOUR), ("spot", *spot_refs, SPOT_COLOUR)]
     prof = _profile_chart(book.wb, f"=Dashboard!{p_x}", f"=Dashboard!{p_y}", marks,
                           "Net dealer GEX if spot moved (GEX_PROFILE), flip and spot",
                           (float(profile[1][0]), float(profile[-1][0])),

@@ -34,18 +34,8 @@ def _walkthrough(book: _Book, name: str, spec: dict) -> None:
            "=HEDGE_TRADE (column I); column J turns red if they disagree.",
            spec["source"])  # fmt: skip
     sh.text("A5", "Inputs", "section")
-    addr = {}
-    for i, (key, label, value, num_format, note) in enumerate(spec["inputs"]):
-        row = 6 + i
-        sh.text(f"A{row}", label, "label")
-        addr[key] = f"$B${row}"
-        if key != "units":
-            sh.put(f"B{row}", value, f("input", num_format))
-            book.state.watch(f"{name}!{key}", sh, f"B{row}")
-        if key == "hedge":
-            sh.dropdown(f"B{row}", HEDGES)
-        if note:
-            sh.text(f"C{row}", note, "note")
+    addr = sh.input_rows(6, spec["inputs"], watch_as=f"{name}!{{}}".format,
+                         choices={"hedge": HEDGES}, computed=("units",))  # fmt: skip
     formula, units = _units(sh, addr)
     sh.formula(addr["units"].replace("$", ""), formula, units, f("calc", "#,##0.00"))
     row = 6 + len(spec["inputs"])
@@ -167,8 +157,7 @@ def _spx_spec(kind: str) -> dict:
 
     def step_cells(sh, r, addr, v, step):
         f = sh.book.fmt
-        sh.put(f"C{r}", step["move"], f("input", "+0.00;-0.00;0"))
-        sh.book.state.watch(f"{sh.name}!step {step['label']} move", sh, f"C{r}")
+        sh.input(f"C{r}", step["move"], "+0.00;-0.00;0", f"{sh.name}!step {step['label']} move")
         value = v["delta"] + v["gamma"] * step["move"]
         sh.formula(f"D{r}", f"={addr['delta']}+{addr['gamma']}*C{r}", value, f("calc", "0.00"))
         return None
@@ -312,18 +301,9 @@ def _ladder(book: _Book) -> None:
         ("index_level", "S&P 500 index level (sizes ES/MES)", 4450.0, "#,##0.00",
          "one ES is $50 × this level"),
     ]  # fmt: skip
-    a, v = {}, {}
-    for i, (key, label, value, num_format, note) in enumerate(inputs):
-        row = 6 + i
-        a[key] = f"$B${row}"
-        sh.text(f"A{row}", label)
-        if key != "units":
-            v[key] = sh.put(f"B{row}", value, f("input", num_format))
-            book.state.watch(f"ladder {key}", sh, f"B{row}")
-        if key == "hedge":
-            sh.dropdown(f"B{row}", HEDGES)
-        if note:
-            sh.text(f"C{row}", note, "note")
+    a = sh.input_rows(6, inputs, watch_as="ladder {}".format, choices={"hedge": HEDGES},
+                      computed=("units",))  # fmt: skip
+    v = {key: sh.at(cell) for key, cell in a.items() if key != "units"}
 
     sh.text("A14", "Ladder: =HEDGE_LADDER in C:K (one =INDEX(HEDGE_LADDER(...), row, column) "
             "per cell), the same decisions in plain Excel in M:R", "section")  # fmt: skip
@@ -333,8 +313,7 @@ def _ladder(book: _Book) -> None:
     sh.text(f"B{head}", "spot", "header")
     for i, spot in enumerate(LADDER_PATH):
         sh.put(f"A{first + i}", float(i), f("label", '"step "0'))  # the chart's categories
-        sh.put(f"B{first + i}", spot, f("input", "#,##0.00"))
-        book.state.watch(f"ladder spot {i}", sh, f"B{first + i}")
+        sh.input(f"B{first + i}", spot, "#,##0.00", f"ladder spot {i}")
     formula, v["units"] = _units(sh, {**a, "spot": f"$B${first}"})
     sh.formula(a["units"].replace("$", ""), formula, v["units"], f("calc", "#,##0.00"))
     path = f"$B${first}:$B${last}"

@@ -275,6 +275,31 @@ class _Sheet:
     def text(self, cell: str, value: str, kind: str = "text"):
         return self.put(cell, value, self.book.fmt(kind))
 
+    def input(self, cell: str, value, num_format: str | None, key: str):
+        """A yellow input cell, watched by the State sheet as ``key``; returns its value."""
+        value = self.put(cell, value, self.book.fmt("input", num_format))
+        self.book.state.watch(key, self, cell)
+        return value
+
+    def input_rows(self, first_row: int, rows, *, watch_as=str, choices=None,
+                   computed=()) -> dict:  # fmt: skip
+        """Inputs one per row from ``first_row``: ``rows`` of ``(key, label, value, number
+        format, note)``, the label in A, the input in B (watched as ``watch_as(key)``), the
+        note in C. A key in ``computed`` gets its label only (the caller writes B's formula),
+        one in ``choices`` a dropdown of ``choices[key]``. Returns ``{key: "$B$row"}``."""
+        addr = {}
+        for i, (key, label, value, num_format, note) in enumerate(rows):
+            row = first_row + i
+            self.text(f"A{row}", label)
+            addr[key] = f"$B${row}"
+            if key not in computed:
+                self.input(f"B{row}", value, num_format, watch_as(key))
+            if key in (choices or {}):
+                self.dropdown(f"B{row}", choices[key])
+            if note:
+                self.text(f"C{row}", note, "note")
+        return addr
+
     def _write_value(self, row: int, col: int, value, fmt) -> None:
         ws = self.ws
         fmt = fmt if fmt is not None else self.book.fmt()
@@ -417,6 +442,27 @@ class _Sheet:
                     value = ""
                 formula = f'=IF({stale}=1,"",IFERROR(IF({src}="",{blank},{read}),""))'
                 self.formula(xl_rowcol_to_cell(row + i, col + j), formula, value, fmt)
+
+    def vlines(self, cell: str, note: str, lines, ys: str, span) -> list:
+        """Vertical lines for an XY chart, as two-point series: ``note`` in ``cell``, an x/y
+        header below it, then two rows per ``(x cell, x value)`` of ``lines``: x that cell's
+        number (blank otherwise), y the lowest and the highest of the ``ys`` ranges (``span``:
+        their build-time values). Returns each line's ``(x range, y range)`` for a series."""
+        row, col = xl_cell_to_rowcol(cell)
+        x, y = xl_col_to_name(col), xl_col_to_name(col + 1)
+        f, prefix = self.book.fmt, "=" + self._prefix()
+        self.text(cell, note, "note")
+        self.header_row(xl_rowcol_to_cell(row + 1, col), ["x", "y"])
+        out = []
+        for k, (src, value) in enumerate(lines):
+            r = row + 3 + 2 * k  # 1-based: the rows below the header
+            for rr, m, level in ((r, "MIN", span[0]), (r + 1, "MAX", span[1])):
+                self.formula(f"{x}{rr}", f'=IF(ISNUMBER({src}),{src},"")', value,
+                             f("calc", "#,##0.00"))  # fmt: skip
+                self.formula(f"{y}{rr}", f'=IF(COUNT({ys})=0,"",{m}({ys}))', level,
+                             f("calc", MONEY))  # fmt: skip
+            out.append((f"{prefix}${x}${r}:${x}${r + 1}", f"{prefix}${y}${r}:${y}${r + 1}"))
+        return out
 
     def check(self, cell: str, plain: str, xlgex: str, value: str, *, blank_if=None) -> str:
         """OK when the plain-Excel and xlgex numbers agree, MISMATCH only when both are numbers
@@ -647,6 +693,12 @@ def _spot_axis(lo: float, hi: float) -> dict:
 
 
 
+def _money_axis(num_format: str = MONEY_BN) -> dict:
+    """A chart's $ value axis (``num_format``, $ billions by default) with light gridlines."""
+    return {"num_format": num_format,
+            "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}}  # fmt: skip
+
+
 def _gex_bars(wb, categories: str, long_values: str, short_values: str, gap: int):
     """A stacked column chart: net GEX by strike, green where dealers are long gamma."""
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
@@ -678,8 +730,7 @@ def _profile_chart(wb, xs: str, ys: str, markers, title: str, x_span, size):
         })  # fmt: skip
     chart.set_title({"name": title, "name_font": {"size": 12}})
     chart.set_x_axis(_spot_axis(*x_span))
-    chart.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                      "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    chart.set_y_axis(_money_axis())
     chart.set_legend({"position": "bottom"})
     chart.set_size(size)
     return chart

@@ -9,6 +9,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .chainsheet import (
     _chain_sheet,
+    _gex_args,
     _gex_inputs,
     _sample,
 )
@@ -20,7 +21,6 @@ from .kit import (
     DATETIME,
     FLIP_COLOUR,
     MONEY,
-    MONEY_BN,
     MONEY_BN2,
     PROFILE_COLOUR,
     SPOT_COLOUR,
@@ -28,6 +28,7 @@ from .kit import (
     _Arg,
     _Book,
     _libreoffice_spills,
+    _money_axis,
     _spot_axis,
     info_formats,
 )
@@ -49,7 +50,18 @@ def _guard(stale: str, expr: str) -> str:
     return f'=IF({stale}=1,"",IFERROR({expr},""))'
 
 
-def _melt_markers(sh, f, mirrors, flip_cell: str, flip):
+def _input_row(sh, row: int, values, num_format: str, name: str) -> list:
+    """Inputs across ``row`` from column B, watched as "name 1", "name 2", ...; returns
+    their absolute refs ($B$10, ...)."""
+    refs = []
+    for j, value in enumerate(values):
+        col = xl_col_to_name(1 + j)
+        sh.input(f"{col}{row}", value, num_format, f"{name} {j + 1}")
+        refs.append(f"${col}${row}")
+    return refs
+
+
+def _melt_markers(sh, mirrors, flip_cell: str, flip):
     """Vertical lines on the melt chart at the flip now and at spot: two-point series in
     plain cells right of the melt mirrors (spot is the middle level of the profile now; the
     lines span the lowest to the highest net GEX now and after). Returns ``(name, (x range,
@@ -62,22 +74,12 @@ def _melt_markers(sh, f, mirrors, flip_cell: str, flip):
     mid = (len(now) - 1) // 2
     spot_src = f"${xl_col_to_name(col_now)}${first + mid}"
     col = mirrors["0DTE only, now"][0] + 5
-    x, y = xl_col_to_name(col), xl_col_to_name(col + 1)
-    sh.text(f"{x}13", "chart: vertical lines at the flip now and at spot", "note")
-    sh.header_row(f"{x}14", ["x", "y"])
-    lines = [("gamma flip now", flip_cell, flip if isinstance(flip, float) else "", FLIP_COLOUR,
-              "dash"), ("spot", spot_src, float(now[1 + mid][0]), "#000000", "round_dot")]
-    out = []
-    for k, (name, src, value, colour, dash) in enumerate(lines):
-        r = 15 + 2 * k
-        for row, (m, level) in zip((r, r + 1), (("MIN", min(nets)), ("MAX", max(nets))),
-                                   strict=True):  # fmt: skip
-            sh.formula(f"{x}{row}", f'=IF(ISNUMBER({src}),{src},"")', value,
-                       f("calc", "#,##0.00"))  # fmt: skip
-            sh.formula(f"{y}{row}", f'=IF(COUNT({ys})=0,"",{m}({ys}))', level, f("calc", MONEY))
-        out.append((name, (f"=WhatIf!${x}${r}:${x}${r + 1}", f"=WhatIf!${y}${r}:${y}${r + 1}"),
-                    colour, dash))
-    return out
+    flip_refs, spot_refs = sh.vlines(
+        xl_rowcol_to_cell(12, col), "chart: vertical lines at the flip now and at spot",
+        [(flip_cell, flip if isinstance(flip, float) else ""), (spot_src, float(now[1 + mid][0]))],
+        ys, (min(nets), max(nets)))  # fmt: skip
+    return [("gamma flip now", flip_refs, FLIP_COLOUR, "dash"),
+            ("spot", spot_refs, "#000000", "round_dot")]  # fmt: skip
 
 
 def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> Path:
@@ -103,21 +105,11 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
     ])  # fmt: skip
     step = sh.at(a["step"])
     sh.text("A10", "Vol shifts (decimal: 0.02 = +2 vol points)")
-    vol_cells = []
-    for j, shift in enumerate(VOL_SHIFTS):
-        vol_cells.append(f"${xl_col_to_name(1 + j)}$10")
-        sh.put(f"{xl_col_to_name(1 + j)}10", shift, f("input", "+0.00;-0.00;0.00"))
-        book.state.watch(f"vol shift {j + 1}", sh, f"{xl_col_to_name(1 + j)}10")
+    vol_cells = _input_row(sh, 10, VOL_SHIFTS, "+0.00;-0.00;0.00", "vol shift")
     sh.text("A11", "Clock rolls (hours after as-of; expired options drop out)")
-    roll_cells = []
-    for j, hours in enumerate(ROLL_HOURS):
-        roll_cells.append(f"${xl_col_to_name(1 + j)}$11")
-        sh.put(f"{xl_col_to_name(1 + j)}11", hours, f("input", "0.0"))
-        book.state.watch(f"clock roll {j + 1}", sh, f"{xl_col_to_name(1 + j)}11")
+    roll_cells = _input_row(sh, 11, ROLL_HOURS, "0.0", "clock roll")
     stale = book.state.stale()  # every input so far: the grids read them all
-    base = [chain, sh.ref(a["spot"]), sh.ref(a["asof"]), sh.ref(a["convention"])]
-    ext = [chain, sh.ref(a["spot"], external=True), sh.ref(a["asof"], external=True),
-           sh.ref(a["convention"], external=True)]  # fmt: skip
+    base, ext = _gex_args(sh, a, chain), _gex_args(sh, a, chain, external=True)
 
     # Workings: GEX_INFO (the spot and clock used) and one GEX_PROFILE per (roll, vol shift).
     work.top("Workings: the full spills the WhatIf sheet reads", LIVE_NOTE,
@@ -241,8 +233,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
     r = next(rows)
     melt_cell = f"$B${r}"
     sh.text(f"A{r}", "Clock roll for 'after' (hours; past 16:00 New York)")
-    sh.put(f"B{r}", MELT_HOURS, f("input", "0.0"))
-    book.state.watch("melt roll", sh, f"B{r}")
+    sh.input(f"B{r}", MELT_HOURS, "0.0", "melt roll")
     melt_stale = book.state.stale(["spot", "asof", "convention", "chain", "melt roll"])
     sh.text(f"C{r}", "from 10:30, 6 h is 16:30: after the 16:00 settlement", "note")
     r = next(rows)
@@ -313,8 +304,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
                      "name_font": {"size": 12}})  # fmt: skip
     lines.set_x_axis({"name": "spot shock", "num_format": "+0%;-0%;0%",
                       "label_position": "low"})  # fmt: skip
-    lines.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                      "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    lines.set_y_axis(_money_axis())
     lines.set_legend({"position": "bottom"})
     lines.set_size({"width": 720, "height": 380})
     sh.ws.insert_chart("M15", lines)
@@ -331,7 +321,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
             "line": {"color": colour, "width": 2.25, "dash_type": dash},
             "marker": {"type": "none"},
         })  # fmt: skip
-    for name, (rx, ry), colour, dash in _melt_markers(sh, f, mirrors, flip_now_cell, flip_now):
+    for name, (rx, ry), colour, dash in _melt_markers(sh, mirrors, flip_now_cell, flip_now):
         melt_chart.add_series({
             "name": name, "categories": rx, "values": ry, "marker": {"type": "none"},
             "line": {"color": colour, "width": 1.75, "dash_type": dash},
@@ -340,8 +330,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
                           "settlement, and the 0DTE part now", "name_font": {"size": 12}})
     now_grid = melt["now"][1]
     melt_chart.set_x_axis(_spot_axis(float(now_grid[1][0]), float(now_grid[-1][0])))
-    melt_chart.set_y_axis({"num_format": MONEY_BN, "major_gridlines": {"visible": True,
-                           "line": {"color": "#E0E0E0"}}})  # fmt: skip
+    melt_chart.set_y_axis(_money_axis())
     melt_chart.set_legend({"position": "bottom"})
     melt_chart.set_size({"width": 720, "height": 380})
     sh.ws.insert_chart(f"M{melt_top - 8}", melt_chart)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..errors import XlgexError
 from ..readers import FIELDS
+from ..readers.values import _key  # column names compared as the reader compares them
 
 __all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "underlying_in_rows", "UNNAMED",
            "SUFFIXES"]
@@ -66,10 +67,6 @@ class Task:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _key(name) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).strip().lower())
 
 
 _ASOF_KEYS = tuple(_key(a) for a in FIELDS["asof"])

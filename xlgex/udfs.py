@@ -121,14 +121,23 @@ def _read(chain, spot=None, asof=None, iv_unit=None, iv_from_quotes=None):
     )  # fmt: skip
 
 
-def _chain_and_settings(chain, spot, asof, iv_unit=None, iv_from_quotes=None, **settings):
+_SETTINGS = ("convention", "gamma_source", "expiries", "unit", "preset", "rate", "div_yield")
+"""The GEX settings a worksheet function may take, in the order they are checked."""
+
+
+def _chain_and_settings(args: dict):
+    """The chain and the GEX settings from a worksheet function's arguments: its ``locals()``,
+    taken before anything else is assigned. Every setting in its signature is checked (in
+    :data:`_SETTINGS` order); the ones it does not take keep their defaults."""
     from .gex import gex_settings
 
-    parsed = _read(chain, spot, asof, iv_unit, iv_from_quotes)
+    parsed = _read(args["chain"], args["spot"], args["asof"], args["iv_unit"],
+                   args["iv_from_quotes"])  # fmt: skip
     choices = {"convention": tuple(CONVENTIONS), "gamma_source": ("model", "chain"),
                "unit": tuple(GEX_UNITS), "preset": ("classic",)}  # fmt: skip
     clean = {}
-    for name, value in settings.items():
+    for name in (n for n in _SETTINGS if n in args):
+        value = args[name]
         if name in ("rate", "div_yield"):
             clean[name] = rate(value, name)
         elif name == "expiries":
@@ -164,9 +173,7 @@ def GEX_STRIKE(chain, spot=None, asof=None, convention=None, gamma_source=None, 
     """Dealer GEX by strike: strike, call, put and net GEX (default $ per 1% move)."""
     from .gex import gex_by_strike
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, unit=unit,
-                               rate=rate, div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     return table(gex_by_strike(c, settings=s), ["strike", "call GEX", "put GEX", "net GEX"])
 
 
@@ -176,9 +183,7 @@ def GEX_TOTAL(chain, spot=None, asof=None, convention=None, gamma_source=None, e
     """Total dealer GEX at spot (default $ per 1% move)."""
     from .gex import total_gex
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, unit=unit,
-                               rate=rate, div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     return finite(total_gex(c, settings=s), "open interest, spot and multiplier")
 
 
@@ -189,9 +194,7 @@ def GEX_FLIP(chain, spot=None, asof=None, convention=None, method=None, expiries
     """Gamma flip: the spot where dealer net GEX changes sign ("no flip: ..." if none)."""
     from .flip import gamma_flip
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               expiries=expiries, preset=preset, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     how = {"method": text(method, "method", "profile", FLIP_METHODS),
            **_shift_args(vol_shift, roll_hours, vol_rule)}  # fmt: skip
     if flag(details, "details"):
@@ -222,9 +225,7 @@ def GEX_REGIME(chain, spot=None, asof=None, convention=None, skew=None, term_str
     """Dealer gamma regime: dampening (long gamma) or amplifying (short gamma)."""
     from .regime import classify_regime
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     regime = classify_regime(c, settings=s, skew=number(skew, "skew"),
                              term_structure=number(term_structure, "term_structure"))  # fmt: skip
     f = regime.facts
@@ -252,9 +253,7 @@ def GEX_PROFILE(chain, spot=None, asof=None, convention=None, n_levels=None, ran
     """Net dealer GEX re-priced over spot levels: spot, call, put, net (for a chart)."""
     from .flip import gex_profile
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               expiries=expiries, preset=preset, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     profile = gex_profile(
         c, settings=s, n_levels=count(n_levels, "n_levels", 161, minimum=2, maximum=MAX_LEVELS),
         range_pct=number(range_pct, "range_pct", 20.0, positive=True),
@@ -269,9 +268,7 @@ def GEX_WALLS(chain, spot=None, asof=None, convention=None, gamma_source=None, e
     """Call wall (at or above spot), put wall (at or below) and abs-gamma strike, as a table."""
     from .gex import gex_walls
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     w = gex_walls(c, anywhere=flag(anywhere, "anywhere"), settings=s)
     return pairs([(label, w["reasons"].get(key, w[key])) for key, label in
                   (("call_wall", "call wall"), ("put_wall", "put wall"),
@@ -284,8 +281,7 @@ def GEX_EXPOSURE(chain, greek=None, spot=None, asof=None, convention=None, expir
     """Dealer delta, vanna or charm exposure by strike (DEX, VEX, CEX in $)."""
     from .gex import exposure_by_strike
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               expiries=expiries, rate=rate, div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     greek = text(greek, "greek", "delta", EXPOSURE_GREEKS)
     df = exposure_by_strike(c, greek, settings=s)
     return table(df, ["strike", f"call {greek}", f"put {greek}", f"net {greek}"])
@@ -298,9 +294,7 @@ def GEX_INFO(chain, spot=None, asof=None, convention=None, gamma_source=None, ex
     from .errors import NothingPricedError
     from .gex import coverage, total_gex
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     cov, d = coverage(c, settings=s), c.diagnostics
     try:
         share_0dte = total_gex(c, settings=s).share_0dte
@@ -435,9 +429,7 @@ def GEX_EXPIRY(chain, spot=None, asof=None, convention=None, gamma_source=None, 
     """Dealer GEX by expiry: settlement, days, call, put, net GEX, share of gross, max pain."""
     from .expiries import gex_by_settlement
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, unit=unit,
-                               rate=rate, div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     df = _blank_nan(gex_by_settlement(c, settings=s), ["max_pain"], "no open interest")
     return table(df, ["expiry", "settlement", "days", "contracts", "priced", "call GEX", "put GEX",
                       "net GEX", "share of gross", "max pain"])  # fmt: skip
@@ -456,9 +448,7 @@ def GEX_LEVELS(chain, spot=None, asof=None, n=None, anywhere=None, convention=No
     """Key strikes: call/put walls by GEX and by open interest, top +GEX and -GEX strikes."""
     from .levels import gex_levels
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               gamma_source=gamma_source, expiries=expiries, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     lv = gex_levels(c, count(n, "n", 5, minimum=1, maximum=1000),
                     anywhere=flag(anywhere, "anywhere"), settings=s)  # fmt: skip
     rows = [("level", "strike", "value")]
@@ -480,8 +470,7 @@ def GEX_MOVE(chain, spot=None, asof=None, view=None, expiries=None, convention=N
     """ATM straddle, breakevens and one-sigma move per expiry, or the 0DTE panel."""
     from .views import atm_by_expiry, zero_dte_panel
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, convention=convention,
-                               expiries=expiries, rate=rate, div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     if text(view, "view", "expiries", ("expiries", "0dte")) == "0dte":
         p = zero_dte_panel(c, settings=s)
         if p["reason"]:
@@ -508,8 +497,7 @@ def GEX_SKEW(chain, spot=None, asof=None, details=None, expiries=None, iv_unit=N
     """25-delta risk reversal (put - call IV, vol pts) and ATM term structure from the chain."""
     from .views import skew_by_expiry, vol_summary
 
-    c, s = _chain_and_settings(chain, spot, asof, iv_unit, iv_from_quotes, expiries=expiries, rate=rate,
-                               div_yield=div_yield)  # fmt: skip
+    c, s = _chain_and_settings(locals())
     if flag(details, "details"):
         df = _blank_nan(skew_by_expiry(c, settings=s), ["atm_iv", "call_iv_25d", "put_iv_25d",
                                                          "rr_25d_vol_pts"])  # fmt: skip

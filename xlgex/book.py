@@ -115,14 +115,13 @@ def combined_book(chains, *, es_price: float | None = None, settings=None, **kwa
     dict
         ``total_gex`` ($ per 1% move), ``flip`` (NaN with ``flip_reason``), ``crossings``,
         ``call_wall`` and ``put_wall`` (by GEX, on their side of spot as in
-        :func:`xlgex.levels.gex_levels`), ``abs_gamma_strike`` (first chain's points),
+        :func:`xlgex.gex.gex_walls`), ``abs_gamma_strike`` (first chain's points),
         ``spot``, ``ratios`` (spot ratio per chain), ``es_price`` and ``es_source``,
         ``levels_es`` (the same levels in ES/MES points, NaN without an ES price),
         ``es_contracts_per_1pct`` and ``mes_contracts_per_1pct``, ``chain`` (the combined chain).
     """
     from .flip import gamma_flip
     from .gex import _resolve, gex_walls, total_gex
-    from .levels import gex_levels
 
     s = _resolve(settings, kwargs)
     if s.unit != "usd_per_1pct":
@@ -132,10 +131,9 @@ def combined_book(chains, *, es_price: float | None = None, settings=None, **kwa
     book = combined_chain(chains)
     total = float(total_gex(book, settings=s))
     flip = gamma_flip(book, settings=s)
-    sided = gex_levels(book, settings=s)
-    levels = {"flip": float(flip), "call_wall": sided["call_wall_gex"]["strike"],
-              "put_wall": sided["put_wall_gex"]["strike"],
-              "abs_gamma_strike": gex_walls(book, settings=s)["abs_gamma_strike"]}  # fmt: skip
+    walls = gex_walls(book, settings=s)  # call and put walls on their side of spot
+    levels = {"flip": float(flip), "call_wall": walls["call_wall"], "put_wall": walls["put_wall"],
+              "abs_gamma_strike": walls["abs_gamma_strike"]}  # fmt: skip
     es, source = _es_price(chains, es_price)
     return levels | {
         "total_gex": total, "flip_reason": flip.reason, "crossings": flip.crossings,

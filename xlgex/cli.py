@@ -205,20 +205,6 @@ def _top_strikes(chain, s, by_strike, unit: str) -> None:
         print(f"    {row.strike:>10,.2f}  {call:>10}  {put:>10}  {_money(row.net_gex):>10}")
 
 
-def _crossing(c, unit: str) -> str:
-    """One flip crossing: a level, or (level, direction) / an object with both."""
-    level = getattr(c, "level", None)
-    direction = getattr(c, "direction", None)
-    if isinstance(c, dict):
-        level, direction = c.get("level"), c.get("direction")
-    elif isinstance(c, tuple | list):
-        level, direction = (c[0], c[1]) if len(c) > 1 else (c[0], None)
-    elif level is None:
-        level = c
-    text = _level(float(level), unit)
-    return f"{text} {direction.replace('_', ' ')}" if direction else text
-
-
 def _flip_text(flip, unit: str) -> str:
     """``$313.37: 1 crossing between $248.54 and $372.82; ...`` or, with none, the reason
     alone (``no flip: ...``); the searched window's bounds carry the price unit."""
@@ -231,6 +217,8 @@ def _flip_text(flip, unit: str) -> str:
             elif bound == flip.info.get("grid_high"):  # "from 3,600.00 to 4,400.00 index points"
                 reason = reason.replace(shown, f"{shown} {unit}")
     return f"{_level(flip, unit)}: {reason}" if np.isfinite(flip) else reason
+
+
 def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
     """The GEX summary of ``chain``; everything is computed before the first line is printed,
     so a chain with nothing to price gives one error line, not half a summary."""
@@ -253,10 +241,9 @@ def _print_gex(chain, label: str, s, unit: str, iv_auto: bool = False) -> None:
     _top_strikes(chain, s, by_strike, unit)
     print(f"  net GEX at spot {_money(f['net_gex'])} per 1% move; 0DTE share "
           f"{_share(f['share_0dte'])} of gross |GEX|")  # fmt: skip
-    crossings = list(getattr(flip, "crossings", ()) or ())
     print(f"  gamma flip {_flip_text(flip, unit)}")
-    if len(crossings) > 1:
-        print("    crossings: " + ", ".join(_crossing(c, unit) for c in crossings))
+    if len(flip.crossings) > 1:
+        print("    crossings: " + ", ".join(_level(c, unit) for c in flip.crossings))
     print(f"  call wall {_level(f['call_wall'], unit)}, put wall {_level(f['put_wall'], unit)}, "
           f"abs-gamma strike {_level(f['abs_gamma_strike'], unit)}")  # fmt: skip
     print(f"  regime: {regime.label}")

@@ -203,7 +203,8 @@ def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     calls = per_group(np.where(used.is_call, gex, 0.0))
     puts = per_group(np.where(used.is_call, 0.0, gex))
     gross = per_group(np.abs(gex))
-    first = np.array([np.flatnonzero(group == g)[0] for g in range(n)], dtype=np.intp)
+    members = [np.flatnonzero(group == g) for g in range(n)]  # each settlement's rows, once
+    first = np.array([rows[0] for rows in members], dtype=np.intp)
     expiry = listed.expiry[first]
     df = pd.DataFrame({
         "expiry": expiry,
@@ -213,9 +214,9 @@ def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
         "priced": np.bincount(slot, minlength=n),
         "call_gex": calls, "put_gex": puts, "net_gex": calls + puts,
         "share_of_gross": gross / gross.sum() if gross.sum() > 0 else np.zeros(n),
-        "max_pain": [max_pain(listed.strike[group == g], listed.is_call[group == g],
-                              listed.open_interest[group == g], listed.multiplier[group == g])
-                     for g in range(n)],
+        "max_pain": [max_pain(listed.strike[rows], listed.is_call[rows],
+                              listed.open_interest[rows], listed.multiplier[rows])
+                     for rows in members],
     })  # fmt: skip
     df.attrs.update(info)
     return df

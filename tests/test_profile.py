@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlgex.core.profile import (
+    DENSE_REACH,
     MOSTLY_IN_BAND,
     TILE_CONTRACTS,
     StickyStrikeGrid,
@@ -51,22 +52,27 @@ def test_kernel_matches_the_reference_across_tiles_and_columns():
                                    rtol=0, atol=2e-12 * scale)  # fmt: skip
 
 
-def test_entries_mostly_in_band_priced_densely_match_the_reference():
+@pytest.mark.parametrize("sigmas", [(9.5, 12.0), (12.0, 28.0)])
+def test_entries_mostly_in_band_priced_densely_match_the_reference(sigmas):
     """Entries in band at most (not all) levels go through the dense tiles' expansion: each
-    level's sum stays within 1e-12 of its gross (sum of |terms|), far off centre as well."""
+    level's sum stays within 1e-12 of its gross (sum of |terms|), far off centre as well;
+    ``sigmas``: the range of ``b`` times the window's half-width (past 12 only entries near
+    the middle qualify, their reach ``b * half + |c'|`` at most DENSE_REACH)."""
     rng = np.random.default_rng(7)
     n = 600
     levels = np.linspace(4000.0, 6000.0, 161)
-    half = 0.5 * np.log(6000.0 / 4000.0)
+    x = np.log(levels)
+    half, middle = 0.5 * (x[-1] - x[0]), 0.5 * (x[-1] + x[0])
     vol = rng.uniform(0.1, 0.4, n)
-    b = rng.uniform(9.5, 12.0, n) / half  # band narrower than the window, b x half-width <= 12
+    b = rng.uniform(*sigmas, n) / half  # band narrower than the window
     t = (1.0 / (b * vol)) ** 2
-    strike = 5000.0 * np.exp(rng.uniform(-0.05, 0.05, n))
+    strike = 5000.0 * np.exp(rng.uniform(-0.2, 0.2, n))  # some off centre: banded
     weights = rng.normal(0, 1000, (n, 2))
     grid = StickyStrikeGrid(strike, t, vol, weights)
-    x = np.log(levels)
     share = ((grid.log_low[:, None] <= x) & (grid.log_high[:, None] >= x)).mean(axis=1)
-    assert np.all(share < 1.0) and np.mean(share >= MOSTLY_IN_BAND) > 0.5  # the class is exercised
+    reach = grid.b * half + np.abs(grid.c + grid.b * middle)
+    dense = (share >= MOSTLY_IN_BAND) & (reach <= DENSE_REACH)
+    assert np.all(share < 1.0) and 0.1 < np.mean(dense) < 0.9  # both classes exercised
     expected = reference_sums(levels, strike, t, vol, weights, 1)
     gross = reference_sums(levels, strike, t, vol, np.abs(weights), 1)
     np.testing.assert_array_less(np.abs(grid(levels, 1) - expected), 1e-12 * gross + 1e-300)

@@ -36,14 +36,16 @@ BAND_SIGMAS = 9.0
 """Cells with |d1| > 9 are skipped: exp(-40.5) < 3e-18 of the contract's peak gamma."""
 BAND_RESIDUE = float(np.exp(-0.5 * BAND_SIGMAS**2))
 """The largest term the band leaves out, relative to the contract's peak."""
-MOSTLY_IN_BAND = 0.75
-DENSE_SIGMAS = 12.0
-"""Entries in band at :data:`MOSTLY_IN_BAND` of the levels or more, with ``b`` times the
-half-width of the levels in log-spot at most :data:`DENSE_SIGMAS`, are priced at every level
-in dense tiles (cheaper per cell than gathered banded tiles, which cost more than the quarter
-of cells wasted). Their expansion in :func:`_dense_tiles` has :math:`b|u| \\le 12` and
-:math:`|c'| \\le 21`, so its rounding stays below :math:`4\\cdot10^{-16}\\cdot 33^2 < 5\\cdot10^{-13}`
-of the term; the cells out of band have exponents above -545 (no subnormal results)."""
+MOSTLY_IN_BAND = 0.5
+DENSE_REACH = 33.0
+"""Entries in band at :data:`MOSTLY_IN_BAND` of the levels or more whose standardized distance
+:math:`|b u + c'|` (``u`` a level's log-spot less the middle's, ``c' = c + b x_0``) stays at most
+:data:`DENSE_REACH` at every level (:math:`b` times the levels' half-width plus :math:`|c'|`)
+are priced at every level in dense tiles (cheaper per cell than gathered banded tiles, which
+cost about twice as much per cell and a fixed cost per tile). Their expansion in
+:func:`_dense_tiles` then rounds below :math:`4\\cdot10^{-16}\\cdot 33^2 < 5\\cdot10^{-13}` of the
+term, and the cells out of band have exponents above -545 (no subnormal results, which
+``exp`` computes some 50 times slower)."""
 TILE_GAP = 0.005
 """Levels further apart than this in log-spot (0.5%) never share a banded tile."""
 TILE_LEVELS = 16
@@ -310,7 +312,7 @@ class StickyStrikeGrid:
 
     def _sorted_sums(self, log_sorted, net) -> np.ndarray:
         """Sums at ascending log-levels: entries in band at every level, or at most of them
-        (:data:`MOSTLY_IN_BAND`, :data:`DENSE_SIGMAS`), go through dense tiles of contiguous
+        (:data:`MOSTLY_IN_BAND`, :data:`DENSE_REACH`), go through dense tiles of contiguous
         memory; the others through banded tiles of gathered entries."""
         m = log_sorted.size
         out = np.zeros((m, 1 if net else self.columns))
@@ -318,8 +320,10 @@ class StickyStrikeGrid:
         rest = np.flatnonzero(~wide)
         first = np.searchsorted(log_sorted, self.log_low[rest], side="left")
         last = np.searchsorted(log_sorted, self.log_high[rest], side="right")
-        half = 0.5 * (log_sorted[-1] - log_sorted[0])
-        mostly = (last - first >= MOSTLY_IN_BAND * m) & (self.b[rest] * half <= DENSE_SIGMAS)
+        half, middle = 0.5 * (log_sorted[-1] - log_sorted[0]), 0.5 * (log_sorted[-1] + log_sorted[0])
+        b = self.b[rest]
+        reach = b * half + np.abs(self.c[rest] + b * middle)
+        mostly = (last - first >= MOSTLY_IN_BAND * m) & (reach <= DENSE_REACH)
         if mostly.any():
             wide[rest[mostly]] = True
             rest, first, last = rest[~mostly], first[~mostly], last[~mostly]
@@ -377,7 +381,8 @@ def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
     ``c' = c + b x0`` it is ``-b**2/2 u**2 - b c' u - c'**2/2``, so each tile is one small
     matrix product ``[u**2, u, 1] @ [[-b**2/2], [-b c'], [-c'**2/2]]`` followed by ``exp``.
     Rounding in the expansion is about ``4e-16 (b |u| + |c'|)**2`` in the exponent: below
-    1e-13 for the entries this is used for (in band at every level, ``|b u + c'| <= 9``).
+    5e-13 for every entry this is used for (``|b u + c'| <=`` :data:`DENSE_REACH`; the smooth
+    entries of :class:`WindowedNet` have ``b |u| <= 9`` and ``|c'| <= 18``).
     """
     if not b.size:
         return

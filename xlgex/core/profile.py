@@ -346,10 +346,12 @@ class StickyStrikeGrid:
         overhead stays small) and the entries in band at any of them; one product per tile
         gives every column (each entry weighs in its own column only).
         """
-        step = int(np.clip(TILE_LEVELS * TILE_CONTRACTS // max(narrow.size, 1), TILE_LEVELS, 4 * TILE_LEVELS))
+        step = min(max(TILE_LEVELS * TILE_CONTRACTS // max(narrow.size, 1), TILE_LEVELS), 4 * TILE_LEVELS)
         buffer = np.empty(step * min(narrow.size, 3 * TILE_CONTRACTS // 2))  # the widest tile
         gaps = np.flatnonzero(np.diff(log_sorted) > TILE_GAP) + 1  # scattered levels: own tiles
-        starts = np.unique(np.r_[np.arange(0, log_sorted.size, step), gaps])
+        starts = np.arange(0, log_sorted.size, step)
+        if gaps.size:
+            starts = np.union1d(starts, gaps)
         for start, stop in zip(starts, np.r_[starts[1:], log_sorted.size], strict=True):
             sub = narrow[(first < stop) & (last > start)]
             x = log_sorted[start:stop, None]
@@ -390,19 +392,28 @@ def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
     bounds = np.asarray([0, b.size] if bounds is None else bounds)  # fmt: skip
     x0 = 0.5 * (x[0] + x[-1])
     u = x - x0
-    powers = np.column_stack([u * u, u, np.ones_like(u)])
+    powers = np.empty((u.size, 3))  # filled in place: stacking copies cost more on small calls
+    np.multiply(u, u, out=powers[:, 0])
+    powers[:, 1], powers[:, 2] = u, 1.0
     shifted = c + b * x0
-    coef = np.vstack([-0.5 * b * b, -b * shifted, -0.5 * shifted * shifted])
+    coef = np.empty((3, b.size))
+    np.multiply(b, b, out=coef[0])
+    coef[0] *= -0.5
+    np.multiply(b, shifted, out=coef[1])
+    np.negative(coef[1], out=coef[1])
+    np.multiply(shifted, shifted, out=coef[2])
+    coef[2] *= -0.5
     width = _tile_width(b.size)
-    buffer = np.empty(TILE_LEVELS * width)
-    for start in range(0, x.size, TILE_LEVELS):
-        rows = powers[start:start + TILE_LEVELS]
+    step = max(TILE_LEVELS, TILE_LEVELS * TILE_CONTRACTS // width)  # few entries: taller tiles
+    buffer = np.empty(min(step, x.size) * width)
+    for start in range(0, x.size, step):
+        rows = powers[start:start + step]
         for lo in range(0, b.size, width):
             hi = min(lo + width, b.size)
             tile = buffer[:rows.shape[0] * (hi - lo)].reshape(rows.shape[0], hi - lo)
             np.matmul(rows, coef[:, lo:hi], out=tile)
             np.exp(tile, out=tile)
-            _add_columns(columns[start:start + TILE_LEVELS], tile, a[lo:hi], bounds - lo)
+            _add_columns(columns[start:start + step], tile, a[lo:hi], bounds - lo)
 
 
 def _tile_width(n: int) -> int:
@@ -474,7 +485,8 @@ class WindowedNet:
         self.exact = grid.subset(kind == -1)
         self.in_window = int(in_window.sum())
         bound = SIGN_RTOL * magnitude[in_window].sum()
-        used = [k for k in range(len(SMOOTH_NODES)) if np.any(kind == k)]
+        counts = np.bincount(kind + 2, minlength=len(SMOOTH_NODES) + 2)[2:]  # per class
+        used = [k for k in range(len(SMOOTH_NODES)) if counts[k]]
         self.nodes = self.values = self.weights = None
         if used:  # one interpolant, at points that contain every used class's points
             fine = min(p for p in SMOOTH_NODES if all((p - 1) % (SMOOTH_NODES[k] - 1) == 0 for k in used))
@@ -486,7 +498,7 @@ class WindowedNet:
                 own = self.nodes[::(fine - 1) // (points - 1)]
                 values = np.zeros(points)
                 _dense_tiles(own, grid.b[members], grid.c[members], grid.a[members], values)
-                self.values += _barycentric(self.nodes, own, values, _chebyshev_weights(points))
+                self.values += _transfer(points, fine) @ values
                 errors = _error_table(points, sigmas[members]) + BAND_RESIDUE
                 bound += _sum_of_products(magnitude[members], errors)
         self.bound = bound
@@ -557,6 +569,20 @@ def _sum_of_products(x, y) -> float:
     """``x @ y`` without BLAS: OpenBLAS splits dot products over 10,000 entries across threads,
     whose start-up costs more than the product itself (milliseconds on a busy machine)."""
     return float(np.einsum("i,i->", x, y))
+
+
+@functools.lru_cache(maxsize=16)
+def _transfer(points: int, fine: int) -> np.ndarray:
+    """``(fine, points)`` matrix taking values at ``points`` Chebyshev points of a window to
+    their interpolant's values at ``fine`` points of the same window (every coarse point is a
+    fine one). Barycentric weights do not change under an affine map of the window, so one
+    matrix serves every window."""
+    fine_nodes = np.cos(np.pi * np.arange(fine) / (fine - 1))
+    coarse = fine_nodes[::(fine - 1) // (points - 1)]
+    weights = _chebyshev_weights(points)
+    matrix = np.column_stack([_barycentric(fine_nodes, coarse, unit, weights) for unit in np.eye(points)])
+    matrix.flags.writeable = False
+    return matrix
 
 
 @functools.lru_cache(maxsize=16)
@@ -667,14 +693,11 @@ def inverse_cubic_guess(x, y, lo, hi) -> np.ndarray:
     xs, ys = x[idx], y[idx]
     steps = np.diff(ys, axis=0)
     ok = (np.all(steps > 0, axis=0) | np.all(steps < 0, axis=0)) & (idx[0] < idx[1]) & (idx[2] < idx[3])
-    guess = np.zeros_like(secant)
+    diagonal = np.arange(4)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # bad nodes: secant
-        for i in range(4):  # Lagrange form of x(y) at y = 0
-            term = xs[i].copy()
-            for j in range(4):
-                if j != i:
-                    term *= (0.0 - ys[j]) / (ys[i] - ys[j])
-            guess += term
+        factors = -ys[None, :, :] / (ys[:, None, :] - ys[None, :, :])  # [i, j]: (0 - y_j) / (y_i - y_j)
+        factors[diagonal, diagonal] = 1.0
+        guess = np.sum(xs * np.prod(factors, axis=1), axis=0)  # Lagrange form of x(y) at y = 0
     inside = ok & np.isfinite(guess) & (guess > x[lo]) & (guess < x[hi])
     return np.where(inside, guess, secant)
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from xlgex.core.profile import (
     DENSE_REACH,
+    FEW_LEVELS,
     MOSTLY_IN_BAND,
     TILE_CONTRACTS,
     StickyStrikeGrid,
@@ -38,10 +39,12 @@ def random_contracts(seed, n):
     return strike, t, vol, weights
 
 
-def test_kernel_matches_the_reference_across_tiles_and_columns():
+@pytest.mark.parametrize("n_levels", [23, FEW_LEVELS + 1, 161])
+def test_kernel_matches_the_reference_across_tiles_and_columns(n_levels):
+    """Few levels (one masked pass over every entry) and more (band-selected tiles)."""
     n = 2 * TILE_CONTRACTS + 1500  # more than one tile of contracts (tiles of up to 1.5 x 4,096)
     strike, t, vol, weights = random_contracts(1, n)
-    levels = np.linspace(4000.0, 6000.0, 23)[::-1]  # unsorted input, reported in input order
+    levels = np.linspace(4000.0, 6000.0, n_levels)[::-1]  # unsorted input, reported in input order
     grid = StickyStrikeGrid(strike, t, vol, weights)
     for power in (0, 1, 2):
         expected = reference_sums(levels, strike, t, vol, weights, power)
@@ -78,6 +81,17 @@ def test_entries_mostly_in_band_priced_densely_match_the_reference(sigmas):
     np.testing.assert_array_less(np.abs(grid(levels, 1) - expected), 1e-12 * gross + 1e-300)
     np.testing.assert_array_less(np.abs(grid(levels, 1, net=True) - expected.sum(axis=1)),
                                  1e-12 * gross.sum(axis=1) + 1e-300)  # fmt: skip
+
+
+def test_levels_out_of_every_band_are_exactly_zero_on_both_paths():
+    """Short-dated contracts far from a level give exactly 0 there (no gamma, no sign), priced
+    with few levels or many."""
+    strike, t, vol = np.array([4000.0, 6000.0]), np.full(2, 0.3 / 365), np.full(2, 0.2)
+    grid = StickyStrikeGrid(strike, t, vol, np.array([1.0, -1.0]))
+    many = np.linspace(4000.0, 6000.0, 161)
+    assert grid(np.array([5000.0]), net=True)[0] == 0.0
+    values = grid(many, net=True)
+    assert values[80] == 0.0 and values[0] > 0.0 > values[-1]  # many[80] == 5000
 
 
 def test_dense_net_matches_the_reference():

@@ -46,6 +46,9 @@ cost about twice as much per cell and a fixed cost per tile). Their expansion in
 :func:`_dense_tiles` then rounds below :math:`4\\cdot10^{-16}\\cdot 33^2 < 5\\cdot10^{-13}` of the
 term, and the cells out of band have exponents above -545 (no subnormal results, which
 ``exp`` computes some 50 times slower)."""
+FEW_LEVELS = 64
+"""At most this many levels are priced in one masked pass over every entry
+(:func:`_masked_tiles`), not in band-selected tiles."""
 TILE_GAP = 0.005
 """Levels further apart than this in log-spot (0.5%) never share a banded tile."""
 TILE_LEVELS = 16
@@ -313,9 +316,13 @@ class StickyStrikeGrid:
     def _sorted_sums(self, log_sorted, net) -> np.ndarray:
         """Sums at ascending log-levels: entries in band at every level, or at most of them
         (:data:`MOSTLY_IN_BAND`, :data:`DENSE_REACH`), go through dense tiles of contiguous
-        memory; the others through banded tiles of gathered entries."""
+        memory; the others through banded tiles of gathered entries. At most
+        :data:`FEW_LEVELS` levels (a refinement step): every entry in one masked pass."""
         m = log_sorted.size
         out = np.zeros((m, 1 if net else self.columns))
+        if m <= FEW_LEVELS:
+            _masked_tiles(log_sorted, self.b, self.c, self.a, out, self._bounds(slice(None), net))
+            return out
         wide = (self.log_low <= log_sorted[0]) & (self.log_high >= log_sorted[-1])
         rest = np.flatnonzero(~wide)
         first = np.searchsorted(log_sorted, self.log_low[rest], side="left")
@@ -362,6 +369,32 @@ class StickyStrikeGrid:
                 tile = buffer[:x.size * pick.size].reshape(x.size, pick.size)
                 _gaussian(x, self.b[pick], self.c[pick], tile)
                 _add_columns(out[start:stop], tile, self.a[pick], bounds - lo)
+
+
+def _masked_tiles(x, b, c, a, out, bounds) -> None:
+    """``out += g @ a`` with ``g = exp(-(x b + c)**2 / 2)`` where ``|x b + c| <=``
+    :data:`BAND_SIGMAS` and 0 elsewhere, for a few levels ``x`` and every entry, in tiles of
+    contiguous entries (``out`` and ``bounds`` as in :func:`_dense_tiles`).
+
+    No band bookkeeping, whose fixed cost per level dominates a refinement step's few scattered
+    levels; ``exp`` is not asked for the cells out of band, far tails among them that it
+    computes slowly (results near or below the smallest normal number).
+    """
+    columns = out[:, None] if out.ndim == 1 else out
+    width = _tile_width(b.size)
+    buffer = np.empty(x.size * width)
+    x = x[:, None]
+    for lo in range(0, b.size, width):
+        hi = min(lo + width, b.size)
+        tile = buffer[:x.size * (hi - lo)].reshape(x.size, hi - lo)
+        np.multiply(x, b[lo:hi], out=tile)
+        tile += c[lo:hi]
+        np.square(tile, out=tile)
+        tile *= -0.5
+        in_band = tile >= -0.5 * BAND_SIGMAS**2
+        np.exp(tile, out=tile, where=in_band)
+        tile *= in_band  # out of band: 0
+        _add_columns(columns, tile, a[lo:hi], bounds - lo)
 
 
 def _gaussian(x, b, c, tile) -> None:

@@ -270,7 +270,7 @@ class StickyStrikeGrid:
         width = v * np.sqrt(t)  # sigma sqrt(T) = 1 / b
         b = 1.0 / width
         c = ((r - q + 0.5 * v * v) * t - np.log(strike[rows])) * b
-        a = weights[rows, cols] * b
+        a = np.take(weights, rows * weights.shape[1] + cols) * b  # flat: cheaper than a 2-D gather
         a *= _INV_SQRT_2PI * np.exp(-q * t) if np.any(q) else _INV_SQRT_2PI
         self._set(a, b, c, cols, weights.shape[1], width)
 
@@ -592,9 +592,10 @@ def _smooth_classes(grid: StickyStrikeGrid, lo: float, hi: float, levels_hint: i
     sigmas = grid.b * (0.5 * (hi - lo))
     band_share = np.minimum(grid.log_high, hi) - np.maximum(grid.log_low, lo)
     exact_cost = levels_hint * band_share / max(hi - lo, 1e-300)
-    kind = np.where(in_window, -1, -2)
-    for k, points in enumerate(SMOOTH_NODES):
-        kind[(kind == -1) & (sigmas <= _smooth_limit(points, rtol)) & (exact_cost > points)] = k
+    limits = np.maximum.accumulate([_smooth_limit(points, rtol) for points in SMOOTH_NODES])
+    fewest = np.searchsorted(limits, sigmas, side="left")  # the first class wide enough, if any
+    cheaper = exact_cost > np.array([*SMOOTH_NODES, np.inf])[fewest]  # than pricing each level
+    kind = np.where(in_window, np.where(cheaper, fewest, -1), -2)
     return kind, in_window
 
 

@@ -46,7 +46,7 @@ cost about twice as much per cell and a fixed cost per tile). Their expansion in
 :func:`_dense_tiles` then rounds below :math:`4\\cdot10^{-16}\\cdot 33^2 < 5\\cdot10^{-13}` of the
 term, and the cells out of band have exponents above -545 (no subnormal results, which
 ``exp`` computes some 50 times slower)."""
-FEW_LEVELS = 64
+FEW_LEVELS = 32
 """At most this many levels are priced in one masked pass over every entry
 (:func:`_masked_tiles`), not in band-selected tiles."""
 TILE_GAP = 0.005

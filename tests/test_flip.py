@@ -256,6 +256,23 @@ def test_exactly_offsetting_calls_and_puts_make_no_phantom_crossings(seed):
     assert np.all(np.abs(profile[net == 0.0]) < 1e-9 * np.abs(net).max())
 
 
+def test_the_flip_and_a_fine_profile_agree_where_no_contract_is_in_band():
+    """Short-dated clusters far apart: between them every contract is past |d1| = 9 and net
+    GEX is exactly 0 at every spot, however many spots are priced, so a fine profile scan
+    changes sign only where the flip crosses."""
+    chain = toy_chain([(4200.0, "C", TODAY, 1000, 0.2), (4700.0, "C", TODAY, 1000, 0.2),
+                       (5600.0, "P", "2026-11-23", 50000, 0.2)], spot=5000.0)  # fmt: skip
+    profile = gex_profile(chain, n_levels=16001)
+    net = profile["net_gex"].to_numpy()
+    nonzero = np.flatnonzero(net)
+    changes = np.flatnonzero(np.diff(np.sign(net[nonzero])) != 0)
+    spots = profile["spot"].to_numpy()
+    lows, highs = spots[nonzero[changes]], spots[nonzero[changes + 1]]
+    crossings = gamma_flip(chain).crossings
+    assert len(crossings) == changes.size == 1
+    assert lows[0] - 0.01 <= crossings[0] <= highs[0] + 0.01
+
+
 def test_contracts_of_one_gamma_are_grouped_once_and_kept_when_retimed():
     chain = toy_chain([(100.0, "C", NEXT_WEEK, 5, 0.2), (100.0, "P", NEXT_WEEK, 5, 0.2),
                        (100.0, "P", NEXT_WEEK, 9, 0.21), (105.0, "C", NEXT_WEEK, 1, 0.2),

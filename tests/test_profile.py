@@ -94,6 +94,20 @@ def test_levels_out_of_every_band_are_exactly_zero_on_both_paths():
     assert values[80] == 0.0 and values[0] > 0.0 > values[-1]  # many[80] == 5000
 
 
+@pytest.mark.parametrize("n_levels", [1, 41, 161, 401])
+def test_a_contract_in_band_at_most_levels_is_zero_past_its_band(n_levels):
+    """An entry in band at most levels goes through the dense tiles; past |d1| = 9 it adds
+    exactly 0, as on every other path, so a spot's value does not depend on which spots are
+    priced with it (its far tail would otherwise give a sign where nothing is in band)."""
+    grid = StickyStrikeGrid([5000.0], [1.0 / 365], [0.2], [1.0])
+    levels = 5000.0 * np.exp(np.linspace(-0.15, 0.15, max(n_levels, 2)))  # |d1| = 14 at the ends
+    values = grid(levels[:n_levels], 1, net=True)
+    x = np.log(levels[:n_levels] / 5000.0) / (0.2 * np.sqrt(1.0 / 365)) + 0.1 * np.sqrt(1.0 / 365)
+    out = np.abs(x) > 9.0 + 1e-9
+    assert n_levels == 1 or (out.any() and (~out).any())
+    assert np.all(values[out] == 0.0) and np.all(values[~out] > 0.0)
+
+
 def test_dense_net_matches_the_reference():
     strike, t, vol, weights = random_contracts(2, 700)
     grid = StickyStrikeGrid(strike, t, vol, weights)
@@ -181,6 +195,8 @@ def test_inverse_cubic_guess_is_exact_for_a_cubic_inverse_and_stays_in_its_brack
     wiggly = np.array([1.0, -1.0, 2.0, -3.0, 1.0])  # not monotone: the secant, inside
     guess = inverse_cubic_guess(np.arange(5.0), wiggly, np.array([1]), np.array([2]))
     assert 1.0 < guess[0] < 2.0
+    one = inverse_cubic_guess(x, y, 3, 5)  # one bracket given as plain indices
+    assert np.ndim(one) == 0 and float(one) == pytest.approx(1.0, abs=1e-12)
 
 
 @settings(max_examples=30, deadline=None)

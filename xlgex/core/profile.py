@@ -166,7 +166,7 @@ def _moneyness_tile(vs, x, sqrt_t, drift, positive=False) -> np.ndarray:
     d1 += vs
     np.square(d1, out=d1)
     d1 *= -0.5
-    np.exp(d1, out=d1)
+    _exp_in_band(d1)
     d1 *= inv
     return d1
 
@@ -331,11 +331,11 @@ class StickyStrikeGrid:
         b = self.b[rest]
         reach = b * half + np.abs(self.c[rest] + b * middle)
         mostly = (last - first >= MOSTLY_IN_BAND * m) & (reach <= DENSE_REACH)
-        if mostly.any():
-            wide[rest[mostly]] = True
-            rest, first, last = rest[~mostly], first[~mostly], last[~mostly]
-        if wide.any():
-            _dense_tiles(log_sorted, self.b[wide], self.c[wide], self.a[wide], out, self._bounds(wide, net))
+        for dense, band in ((np.flatnonzero(wide), False), (rest[mostly], True)):
+            if dense.size:
+                _dense_tiles(log_sorted, self.b[dense], self.c[dense], self.a[dense], out,
+                             self._bounds(dense, net), band)  # fmt: skip
+        rest, first, last = rest[~mostly], first[~mostly], last[~mostly]
         narrow = first < last
         if narrow.any():
             self._banded(log_sorted, rest[narrow], first[narrow], last[narrow], out, net)
@@ -372,14 +372,10 @@ class StickyStrikeGrid:
 
 
 def _masked_tiles(x, b, c, a, out, bounds) -> None:
-    """``out += g @ a`` with ``g = exp(-(x b + c)**2 / 2)`` where ``|x b + c| <=``
-    :data:`BAND_SIGMAS` and 0 elsewhere, for a few levels ``x`` and every entry, in tiles of
-    contiguous entries (``out`` and ``bounds`` as in :func:`_dense_tiles`).
-
-    No band bookkeeping, whose fixed cost per level dominates a refinement step's few scattered
-    levels; ``exp`` is not asked for the cells out of band, far tails among them that it
-    computes slowly (results near or below the smallest normal number).
-    """
+    """``out += g @ a`` with ``g`` of :func:`_gaussian` (0 out of band), for a few levels ``x``
+    and every entry, in tiles of contiguous entries (``out`` and ``bounds`` as in
+    :func:`_dense_tiles`): no band bookkeeping, whose fixed cost per level dominates a
+    refinement step's few scattered levels."""
     columns = out[:, None] if out.ndim == 1 else out
     width = _tile_width(b.size)
     buffer = np.empty(x.size * width)
@@ -387,26 +383,36 @@ def _masked_tiles(x, b, c, a, out, bounds) -> None:
     for lo in range(0, b.size, width):
         hi = min(lo + width, b.size)
         tile = buffer[:x.size * (hi - lo)].reshape(x.size, hi - lo)
-        np.multiply(x, b[lo:hi], out=tile)
-        tile += c[lo:hi]
-        np.square(tile, out=tile)
-        tile *= -0.5
-        in_band = tile >= -0.5 * BAND_SIGMAS**2
-        np.exp(tile, out=tile, where=in_band)
-        tile *= in_band  # out of band: 0
+        _gaussian(x, b[lo:hi], c[lo:hi], tile)
         _add_columns(columns, tile, a[lo:hi], bounds - lo)
 
 
 def _gaussian(x, b, c, tile) -> None:
-    """``tile = exp(-(x * b + c)**2 / 2)`` for a column ``x`` and rows ``b``, ``c``, in place."""
+    """``tile = exp(-(x * b + c)**2 / 2)`` in band, 0 out of it (:func:`_exp_in_band`), for a
+    column ``x`` and rows ``b``, ``c``, in place."""
     np.multiply(x, b, out=tile)
     tile += c
     np.square(tile, out=tile)
     tile *= -0.5
-    np.exp(tile, out=tile)
+    _exp_in_band(tile)
 
 
-def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
+_LOWEST_EXPONENT = -0.5 * BAND_SIGMAS**2
+
+
+def _exp_in_band(exponents) -> None:
+    """``exp`` in place where a cell is in band (exponent ``-d1**2 / 2`` at least -40.5), exactly
+    0 elsewhere: every path gives a contract out of band the same 0, whatever other levels or
+    contracts share its tile, so a spot's value never depends on how it was tiled, and tails
+    of a far contract never give a sign where no contract is in band. ``exp`` is never asked
+    for the far tails, which it computes slowly (results near or below the smallest normal
+    number)."""
+    in_band = exponents >= _LOWEST_EXPONENT
+    np.exp(exponents, out=exponents, where=in_band)
+    exponents *= in_band
+
+
+def _dense_tiles(x, b, c, a, out, bounds=None, band=False) -> None:
     """``out += exp(-(x b + c)**2 / 2) @ a`` in cache-sized tiles of contiguous entries.
 
     ``out`` is ``(m,)``, or ``(m, k)`` with ``bounds`` (``k + 1`` entry indices): entries
@@ -417,7 +423,8 @@ def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
     matrix product ``[u**2, u, 1] @ [[-b**2/2], [-b c'], [-c'**2/2]]`` followed by ``exp``.
     Rounding in the expansion is about ``4e-16 (b |u| + |c'|)**2`` in the exponent: below
     5e-13 for every entry this is used for (``|b u + c'| <=`` :data:`DENSE_REACH`; the smooth
-    entries of :class:`WindowedNet` have ``b |u| <= 9`` and ``|c'| <= 18``).
+    entries of :class:`WindowedNet` have ``b |u| <= 9`` and ``|c'| <= 18``). ``band=True``:
+    cells out of band are 0 (:func:`_exp_in_band`), for entries not in band at every level.
     """
     if not b.size:
         return
@@ -445,7 +452,10 @@ def _dense_tiles(x, b, c, a, out, bounds=None) -> None:
             hi = min(lo + width, b.size)
             tile = buffer[:rows.shape[0] * (hi - lo)].reshape(rows.shape[0], hi - lo)
             np.matmul(rows, coef[:, lo:hi], out=tile)
-            np.exp(tile, out=tile)
+            if band:
+                _exp_in_band(tile)
+            else:
+                np.exp(tile, out=tile)
             _add_columns(columns[start:start + step], tile, a[lo:hi], bounds - lo)
 
 
@@ -729,7 +739,7 @@ def inverse_cubic_guess(x, y, lo, hi) -> np.ndarray:
     ok = (np.all(steps > 0, axis=0) | np.all(steps < 0, axis=0)) & (idx[0] < idx[1]) & (idx[2] < idx[3])
     diagonal = np.arange(4)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # bad nodes: secant
-        factors = -ys[None, :, :] / (ys[:, None, :] - ys[None, :, :])  # [i, j]: (0 - y_j) / (y_i - y_j)
+        factors = -ys[None] / (ys[:, None] - ys[None])  # [i, j]: (0 - y_j) / (y_i - y_j)
         factors[diagonal, diagonal] = 1.0
         guess = np.sum(xs * np.prod(factors, axis=1), axis=0)  # Lagrange form of x(y) at y = 0
     inside = ok & np.isfinite(guess) & (guess > x[lo]) & (guess < x[hi])

@@ -108,15 +108,6 @@ def test_a_contract_in_band_at_most_levels_is_zero_past_its_band(n_levels):
     assert np.all(values[out] == 0.0) and np.all(values[~out] > 0.0)
 
 
-def test_dense_net_matches_the_reference():
-    strike, t, vol, weights = random_contracts(2, 700)
-    grid = StickyStrikeGrid(strike, t, vol, weights)
-    levels = np.array([4500.0, 5000.0, 5600.0])
-    expected = reference_sums(levels, strike, t, vol, weights, 1).sum(axis=1)
-    np.testing.assert_allclose(grid.dense_net(levels), expected, rtol=0,
-                               atol=1e-12 * np.abs(expected).max())  # fmt: skip
-
-
 def test_strict_sign_changes_by_hand():
     def pairs(values):
         return [tuple(map(int, p)) for p in zip(*strict_sign_changes(values), strict=True)]

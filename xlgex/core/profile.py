@@ -302,17 +302,6 @@ class StickyStrikeGrid:
             sums *= (levels ** (power - 1))[:, None]
         return sums[:, 0] if net else sums
 
-    def dense_net(self, levels) -> np.ndarray:
-        """Net sum of ``weights * gamma(L) * L`` at ``levels``, every entry at every level.
-
-        No band: for entries in band almost everywhere (out-of-band terms are below
-        :data:`BAND_RESIDUE` of their peak).
-        """
-        x = np.log(np.asarray(levels, dtype=float).ravel())
-        out = np.zeros(x.size)
-        _dense_tiles(x, self.b, self.c, self.a, out)
-        return out
-
     def _sorted_sums(self, log_sorted, net) -> np.ndarray:
         """Sums at ascending log-levels: entries in band at every level, or at most of them
         (:data:`MOSTLY_IN_BAND`, :data:`DENSE_REACH`), go through dense tiles of contiguous

@@ -96,9 +96,9 @@ def test_levels_out_of_every_band_are_exactly_zero_on_both_paths():
 
 @pytest.mark.parametrize("n_levels", [1, 41, 161, 401])
 def test_a_contract_in_band_at_most_levels_is_zero_past_its_band(n_levels):
-    """An entry in band at most levels goes through the dense tiles; past |d1| = 9 it adds
-    exactly 0, as on every other path, so a spot's value does not depend on which spots are
-    priced with it (its far tail would otherwise give a sign where nothing is in band)."""
+    """An entry in band at most levels goes through the dense tiles; where no entry is in band
+    (|d1| > 9) the sum is exactly 0, as on every other path, whichever spots are priced with
+    it: a far tail would otherwise give a sign where there is no gamma."""
     grid = StickyStrikeGrid([5000.0], [1.0 / 365], [0.2], [1.0])
     levels = 5000.0 * np.exp(np.linspace(-0.15, 0.15, max(n_levels, 2)))  # |d1| = 14 at the ends
     values = grid(levels[:n_levels], 1, net=True)

@@ -17,7 +17,9 @@ from xlgex.core.profile import (
     _barycentric,
     chebyshev_error_bound,
     inverse_cubic_guess,
+    profile_kernel,
     refine_brackets,
+    sticky_moneyness_vols,
     strict_sign_changes,
 )
 
@@ -72,6 +74,8 @@ def test_entries_mostly_in_band_priced_densely_match_the_reference(sigmas):
     strike = 5000.0 * np.exp(rng.uniform(-0.2, 0.2, n))  # some off centre: banded
     weights = rng.normal(0, 1000, (n, 2))
     grid = StickyStrikeGrid(strike, t, vol, weights)
+    x = grid.log_level(levels)  # the grid's own log-spot coordinate
+    half, middle = 0.5 * (x[-1] - x[0]), 0.5 * (x[-1] + x[0])
     share = ((grid.log_low[:, None] <= x) & (grid.log_high[:, None] >= x)).mean(axis=1)
     reach = grid.b * half + np.abs(grid.c + grid.b * middle)
     dense = (share >= MOSTLY_IN_BAND) & (reach <= DENSE_REACH)
@@ -81,6 +85,41 @@ def test_entries_mostly_in_band_priced_densely_match_the_reference(sigmas):
     np.testing.assert_array_less(np.abs(grid(levels, 1) - expected), 1e-12 * gross + 1e-300)
     np.testing.assert_array_less(np.abs(grid(levels, 1, net=True) - expected.sum(axis=1)),
                                  1e-12 * gross.sum(axis=1) + 1e-300)  # fmt: skip
+
+
+@pytest.mark.parametrize("n_levels", [7, 161])
+def test_contracts_minutes_from_settlement_keep_the_documented_accuracy(n_levels):
+    """Expiries of 15 seconds to 9 hours at low IV (b = 1/(sigma sqrt T) up to about 8,000):
+    log-spot is measured from a strike, so ``b x + c`` cancels no logarithm near 8.5 and each
+    level stays within 1e-12 of its gross (the reference takes ln(L/K) directly)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    strike = 5000.0 * np.exp(rng.normal(0.0, 0.01, n))
+    t = 10.0 ** rng.uniform(-5.3, -3.0, n)
+    vol = rng.uniform(0.05, 0.3, n)
+    weights = rng.normal(0, 1000, (n, 2))
+    levels = 5000.0 * np.exp(rng.uniform(-0.01, 0.01, n_levels))
+    grid = StickyStrikeGrid(strike, t, vol, weights)
+    expected = reference_sums(levels, strike, t, vol, weights, 1)
+    gross = reference_sums(levels, strike, t, vol, np.abs(weights), 1)
+    np.testing.assert_array_less(np.abs(grid(levels, 1) - expected), 1e-12 * gross + 1e-300)
+
+
+def test_sticky_moneyness_minutes_from_settlement_keeps_its_accuracy():
+    """The same for sticky moneyness, given the vols its smile reads at each level (one
+    expiry per settlement time, one contract per strike: every vol on its smile)."""
+    rng = np.random.default_rng(4)
+    strike = 5000.0 + 2.0 * np.arange(-150, 150)
+    group = np.arange(strike.size) % 3
+    t = np.array([3e-6, 2e-5, 2e-4])[group]  # 90 seconds to 2 hours
+    vol = 0.05 + 0.001 * np.abs(strike - 5000.0) ** 0.5 + 0.01 * group
+    weights = rng.normal(0, 1000, strike.size)
+    levels = 5000.0 * np.exp(rng.uniform(-0.01, 0.01, 9))
+    vol_at = sticky_moneyness_vols(5000.0, strike, vol, group)
+    got = profile_kernel(levels, strike, t, vol, weights, power=1, vol_at=vol_at)
+    read = vol_at(levels)  # (levels, contracts)
+    terms = np.array([ref_gamma(lv, strike, t, vols) * lv for lv, vols in zip(levels, read, strict=True)])
+    np.testing.assert_array_less(np.abs(got - terms @ weights), 1e-12 * (terms @ np.abs(weights)))
 
 
 def test_levels_out_of_every_band_are_exactly_zero_on_both_paths():

@@ -126,7 +126,8 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     idx = np.flatnonzero((t_years > 0.0) & np.any(w != 0.0, axis=1))
     if idx.size == 0 or levels.size == 0:
         return out
-    t, log_k, r, q, w = t_years[idx], np.log(strike[idx]), rate[idx], div_yield[idx], w[idx]
+    ref = strike[idx[idx.size // 2]]  # log-spot from a strike: no cancelling logarithms near 8.5
+    t, log_k, r, q, w = t_years[idx], np.log(strike[idx] / ref), rate[idx], div_yield[idx], w[idx]
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
     drift = (r - q) * t - log_k
@@ -134,7 +135,7 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     band_low = -drift - BAND_SIGMAS * high * sqrt_t - 0.5 * high * high * t
     band_high = -drift + BAND_SIGMAS * high * sqrt_t
     order = np.argsort(levels)
-    log_levels = np.log(levels[order])
+    log_levels = np.log(levels[order] / ref)
     step = max(1, min(MONEYNESS_BLOCK, max_cells // idx.size))
     for start in range(0, levels.size, step):
         x = log_levels[start:start + step]
@@ -208,7 +209,8 @@ class StickyMoneynessGrid:
         lowest = np.array([ys.min() for _, ys in smile.smiles])
         self.positive = self.own + lowest[group] > 0.0  # a vol above zero at every level
         self.sqrt_t = np.sqrt(t)
-        self.drift = (rate[idx] - div_yield[idx]) * t - np.log(strike[idx])
+        self.ref = float(strike[idx[idx.size // 2]]) if idx.size else 1.0  # as StickyStrikeGrid.log_level
+        self.drift = (rate[idx] - div_yield[idx]) * t - np.log(strike[idx] / self.ref)
         self.w = weights[idx] * (np.exp(-div_yield[idx] * t) * _INV_SQRT_2PI)[:, None]
         high = np.nan_to_num(smile.high[idx], nan=0.0)
         self.band_low = -self.drift - BAND_SIGMAS * high * self.sqrt_t - 0.5 * high * high * t
@@ -224,7 +226,7 @@ class StickyMoneynessGrid:
         w = self.w.sum(axis=1, keepdims=True) if net else self.w
         out = np.zeros((levels.size, w.shape[1]))
         order = np.argsort(levels)
-        x = np.log(levels[order])
+        x = np.log(levels[order] / self.ref)
         for start in range(0, levels.size, TILE_LEVELS):
             block = order[start:start + TILE_LEVELS]
             xs = x[start:start + TILE_LEVELS]
@@ -248,11 +250,12 @@ class StickyMoneynessGrid:
 class StickyStrikeGrid:
     """Contracts prepared once, then priced at any spot levels (sticky strike).
 
-    Holds :math:`a_i, b_i, c_i` of the module formula, one entry per contract and nonzero
-    weight column (one weight vector per column, so each tile is one matrix-vector product),
-    and each entry's band in log-spot where :math:`|d_1| \\le` :data:`BAND_SIGMAS`. Work goes
-    in cache-sized tiles of :data:`TILE_LEVELS` levels by :data:`TILE_CONTRACTS` in-band
-    entries, so a call never holds more than one small tile, whatever the chain size.
+    Holds :math:`a_i, b_i, c_i` of the module formula (log-spot measured from one of the
+    strikes, :meth:`log_level`), one entry per contract and nonzero weight column (one weight
+    vector per column, so each tile is one matrix-vector product), and each entry's band in
+    log-spot where :math:`|d_1| \\le` :data:`BAND_SIGMAS`. Work goes in cache-sized tiles of
+    :data:`TILE_LEVELS` levels by :data:`TILE_CONTRACTS` in-band entries, so a call never
+    holds more than one small tile, whatever the chain size.
     """
 
     def __init__(self, strike, t_years, vol, weights, rate=0.0, div_yield=0.0):
@@ -269,13 +272,14 @@ class StickyStrikeGrid:
         r, q = (rate[:1], div_yield[:1]) if flat or not rows.size else (rate[rows], div_yield[rows])
         width = v * np.sqrt(t)  # sigma sqrt(T) = 1 / b
         b = 1.0 / width
-        c = ((r - q + 0.5 * v * v) * t - np.log(strike[rows])) * b
+        ref = float(strike[rows[rows.size // 2]]) if rows.size else 1.0
+        c = ((r - q + 0.5 * v * v) * t - np.log(strike[rows] / ref)) * b
         a = np.take(weights, rows * weights.shape[1] + cols) * b  # flat: cheaper than a 2-D gather
         a *= _INV_SQRT_2PI * np.exp(-q * t) if np.any(q) else _INV_SQRT_2PI
-        self._set(a, b, c, cols, weights.shape[1], width)
+        self._set(a, b, c, cols, weights.shape[1], ref, width)
 
-    def _set(self, a, b, c, cols, columns, width=None):
-        self.a, self.b, self.c, self.cols, self.columns = a, b, c, cols, columns
+    def _set(self, a, b, c, cols, columns, ref, width=None):
+        self.a, self.b, self.c, self.cols, self.columns, self.ref = a, b, c, cols, columns, ref
         width = 1.0 / b if width is None else width
         self.log_low = (-BAND_SIGMAS - c) * width
         self.log_high = (BAND_SIGMAS - c) * width
@@ -283,8 +287,16 @@ class StickyStrikeGrid:
     def subset(self, mask) -> StickyStrikeGrid:
         """The same kernel over the entries selected by ``mask``."""
         sub = object.__new__(StickyStrikeGrid)
-        sub._set(self.a[mask], self.b[mask], self.c[mask], self.cols[mask], self.columns)
+        sub._set(self.a[mask], self.b[mask], self.c[mask], self.cols[mask], self.columns, self.ref)
         return sub
+
+    def log_level(self, levels):
+        """The coordinate of spot ``levels`` that :attr:`c`, :attr:`log_low` and :attr:`log_high`
+        use: ``ln(L / ref)``, ``ref`` one of the contracts' strikes. Relative to a price near
+        the strikes, ``b x + c`` cancels no large logarithms: for a contract minutes from
+        settlement (``b`` in the thousands), ``ln L`` and ``ln K`` near 8.5 would leave an error
+        of about ``b * 8.5 * 2e-16`` in ``d1``."""
+        return np.log(np.asarray(levels, dtype=float) / self.ref)
 
     def __len__(self) -> int:
         return int(self.a.size)
@@ -298,7 +310,7 @@ class StickyStrikeGrid:
         sums = np.zeros((levels.size, 1 if net else self.columns))
         if levels.size and self.a.size:
             order = np.argsort(levels)
-            sums[order] = self._sorted_sums(np.log(levels[order]), net)
+            sums[order] = self._sorted_sums(self.log_level(levels[order]), net)
             sums *= (levels ** (power - 1))[:, None]
         return sums[:, 0] if net else sums
 
@@ -503,7 +515,7 @@ class WindowedNet:
     def __init__(self, grid: StickyStrikeGrid, low: float, high: float, power: int = 2,
                  levels_hint: int = 161, rtol: float = SMOOTH_RTOL):  # fmt: skip
         self.grid, self.power = grid, power
-        lo, hi = np.log(low), np.log(high)
+        lo, hi = grid.log_level(low), grid.log_level(high)
         center, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
         kind, in_window = _smooth_classes(grid, lo, hi, levels_hint, rtol)
         sigmas = grid.b * half
@@ -546,7 +558,7 @@ class WindowedNet:
     def approximate(self, levels) -> np.ndarray:
         """Net sum at ``levels`` (inside the window), within ``bound * L**(power-1)``."""
         levels = np.asarray(levels, dtype=float)
-        x = np.log(levels)
+        x = self.grid.log_level(levels)
         total = self.exact(levels, power=1, net=True)
         if self.nodes is not None:
             total += _barycentric(x, self.nodes, self.values, self.weights)

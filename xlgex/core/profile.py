@@ -126,7 +126,7 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     idx = np.flatnonzero((t_years > 0.0) & np.any(w != 0.0, axis=1))
     if idx.size == 0 or levels.size == 0:
         return out
-    ref = strike[idx[idx.size // 2]]  # log-spot from a strike: no cancelling logarithms near 8.5
+    ref = _reference_strike(strike, idx)
     t, log_k, r, q, w = t_years[idx], np.log(strike[idx] / ref), rate[idx], div_yield[idx], w[idx]
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
@@ -146,6 +146,12 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
                 @ (w[sub] * disc_q[sub, None])
     out *= (levels ** (power - 1))[:, None]
     return out
+
+
+def _reference_strike(strike, idx) -> float:
+    """The price log-spot is measured from (:meth:`StickyStrikeGrid.log_level`): one of the
+    strikes ``idx`` (1 when there are none)."""
+    return float(strike[idx[idx.size // 2]]) if idx.size else 1.0
 
 
 def _moneyness_tile(vs, x, sqrt_t, drift, positive=False) -> np.ndarray:
@@ -209,7 +215,7 @@ class StickyMoneynessGrid:
         lowest = np.array([ys.min() for _, ys in smile.smiles])
         self.positive = self.own + lowest[group] > 0.0  # a vol above zero at every level
         self.sqrt_t = np.sqrt(t)
-        self.ref = float(strike[idx[idx.size // 2]]) if idx.size else 1.0  # as StickyStrikeGrid.log_level
+        self.ref = _reference_strike(strike, idx)
         self.drift = (rate[idx] - div_yield[idx]) * t - np.log(strike[idx] / self.ref)
         self.w = weights[idx] * (np.exp(-div_yield[idx] * t) * _INV_SQRT_2PI)[:, None]
         high = np.nan_to_num(smile.high[idx], nan=0.0)
@@ -272,7 +278,7 @@ class StickyStrikeGrid:
         r, q = (rate[:1], div_yield[:1]) if flat or not rows.size else (rate[rows], div_yield[rows])
         width = v * np.sqrt(t)  # sigma sqrt(T) = 1 / b
         b = 1.0 / width
-        ref = float(strike[rows[rows.size // 2]]) if rows.size else 1.0
+        ref = _reference_strike(strike, rows)
         c = ((r - q + 0.5 * v * v) * t - np.log(strike[rows] / ref)) * b
         a = np.take(weights, rows * weights.shape[1] + cols) * b  # flat: cheaper than a 2-D gather
         a *= _INV_SQRT_2PI * np.exp(-q * t) if np.any(q) else _INV_SQRT_2PI

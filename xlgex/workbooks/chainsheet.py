@@ -83,6 +83,19 @@ def _sample():
     return load_sample(), SAMPLE_LABEL
 
 
+def _chain_book(path, frame, label, title: str, subject: str, inputs, sheets) -> tuple:
+    """A template over a chain: ``(book, its sheets, the ChainData argument, the label)``.
+
+    ``sheets`` are created in this order ahead of the Chain sheet; ``frame`` None means the
+    bundled sample chain.
+    """
+    if frame is None:
+        frame, label = _sample()
+    book = _Book(path, title, subject, inputs=inputs)
+    own = [book.sheet(name) for name in sheets]
+    return book, own, _chain_sheet(book, frame, label or "Chain"), label
+
+
 def _gex_inputs(sh: _Sheet, first_row: int, extra=()) -> dict:
     """Spot, as-of and convention inputs (blank spot/as-of: the chain's own)."""
     rows = [

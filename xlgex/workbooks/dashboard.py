@@ -8,10 +8,9 @@ from pathlib import Path
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .chainsheet import (
-    _chain_sheet,
+    _chain_book,
     _gex_args,
     _gex_inputs,
-    _sample,
 )
 from .kit import (
     CHAIN_NAME,
@@ -20,7 +19,6 @@ from .kit import (
     MONEY_BN2,
     SPOT_COLOUR,
     _about,
-    _Book,
     _gex_bars,
     _libreoffice_spills,
     _money_axis,
@@ -53,14 +51,10 @@ def _margin(rows) -> int:
 
 def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) -> Path:
     """``xlgex_dashboard.xlsx``: the chain as a Table and a GEX dashboard with charts."""
-    if frame is None:
-        frame, label = _sample()
-    book = _Book(path, "xlgex: dealer GEX dashboard",
-                 "GEX by strike, flip, regime, walls, profile of an option chain",
-                 inputs=inputs)  # fmt: skip
-    dash = book.sheet("Dashboard")
-    chain = _chain_sheet(book, frame, label or "Chain")
-    sh, f = dash, book.fmt
+    book, (sh,), chain, label = _chain_book(
+        path, frame, label, "xlgex: dealer GEX dashboard",
+        "GEX by strike, flip, regime, walls, profile of an option chain", inputs, ("Dashboard",))
+    f = book.fmt
     n_rows = len(chain.value) - 1
     sh.top("xlgex dashboard: dealer gamma exposure of the chain on the Chain sheet",
            "Change the yellow cells (blank spot/as-of = the chain's own), or replace the Chain "

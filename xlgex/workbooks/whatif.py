@@ -8,10 +8,9 @@ from pathlib import Path
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .chainsheet import (
-    _chain_sheet,
+    _chain_book,
     _gex_args,
     _gex_inputs,
-    _sample,
 )
 from .dashboard import (
     LIVE_NOTE,
@@ -26,7 +25,6 @@ from .kit import (
     SPOT_COLOUR,
     _about,
     _Arg,
-    _Book,
     _libreoffice_spills,
     _money_axis,
     _spot_axis,
@@ -84,14 +82,10 @@ def _melt_markers(sh, mirrors, flip_cell: str, flip):
 
 def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> Path:
     """``xlgex_whatif.xlsx``: spot shocks x vol shifts x clock rolls, and expiration melt."""
-    if frame is None:
-        frame, label = _sample()
-    book = _Book(path, "xlgex: what-if grid",
-                 "Net GEX, flip and dealer hedge under spot, vol and time scenarios",
-                 inputs=inputs)  # fmt: skip
-    sh, f = book.sheet("WhatIf"), book.fmt
-    work = book.sheet("Workings")
-    chain = _chain_sheet(book, frame, label or "Chain")
+    book, (sh, work), chain, label = _chain_book(
+        path, frame, label, "xlgex: what-if grid",
+        "Net GEX, flip and dealer hedge under spot, vol and time scenarios", inputs, ("WhatIf", "Workings"))
+    f = book.fmt
     sh.top("What-if: net GEX, the gamma flip and the dealer hedge under spot shocks, vol "
            "shifts and the clock",
            "Change the yellow cells: spot/as-of (blank = the chain's own), convention, the "

@@ -15,6 +15,7 @@ from scipy.stats import norm
 import xlgex
 from xlgex.chain import Chain
 from xlgex.errors import ChainError, NothingPricedError, XlgexError
+from xlgex.expiries import gex_by_settlement
 from xlgex.gex import (
     coverage,
     dealer_contracts,
@@ -232,6 +233,7 @@ def _figures(chain, **kw):
         "exposure_by_strike": lambda: exposure_by_strike(chain, "delta", **kw),
         "gex_by_contract": lambda: gex_by_contract(chain, **kw),
         "classify_regime": lambda: classify_regime(chain, **kw),
+        "gex_by_settlement": lambda: gex_by_settlement(chain, **kw),
     }
 
 

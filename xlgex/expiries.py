@@ -187,11 +187,18 @@ def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     An expiry without a priced contract shows GEX 0 and ``priced`` 0: read ``priced``.
     Raises :class:`~xlgex.errors.NothingPricedError` when nothing in the window is priced.
     """
-    from .gex import _priced, _resolve
+    from .gex import _no_overflow
+
+    return _no_overflow(_by_settlement)(chain, settings=settings, **kwargs)
+
+
+def _by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
+    from .gex import _check_finite, _priced, _resolve
 
     s = _resolve(settings, kwargs)
     used, gamma, dealer, info = _priced(chain, s)
     gex = gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit)
+    _check_finite(gex, "GEX by expiry", used)
     listed = (chain.including_expired() if s.preset == "classic" else chain).select(s.expiries)
     keys, group = settlement_groups(listed)
     slot = np.searchsorted(keys, used.settle_minutes)
@@ -203,6 +210,7 @@ def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     calls = per_group(np.where(used.is_call, gex, 0.0))
     puts = per_group(np.where(used.is_call, 0.0, gex))
     gross = per_group(np.abs(gex))
+    _check_finite(gross.sum(), "GEX by expiry", used)  # every sum below is then finite
     members = [np.flatnonzero(group == g) for g in range(n)]  # each settlement's rows, once
     first = np.array([rows[0] for rows in members], dtype=np.intp)
     expiry = listed.expiry[first]

@@ -553,6 +553,28 @@ def test_json_snapshots_are_named_by_their_symbol(tmp_path):
     assert named == {"tda.json": "SPY", "cboe.json": "SPX", "plain.json": UNNAMED, "broken.json": UNNAMED}
 
 
+def test_a_run_names_json_and_workbook_snapshots_in_its_workers(tmp_path):
+    """A run leaves naming a JSON chain or a workbook (a whole read) to the worker that reads
+    it anyway; the row carries the name the planner would have given, and a rerun from the
+    cache keeps it."""
+    import shutil
+
+    from xlgex.history.sources import plan_tasks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "formats" / "cboe_delayed.json", data / "cboe.json")
+    frame = next(iter(sample_snapshots(1, 600)))
+    ndx = frame["Root"].str.replace("SPXW", "NDXP").str.replace("SPX", "NDX")  # PM and AM roots
+    frame.assign(Root=ndx).to_excel(data / "ndx.xlsx", index=False)
+    expected = {str(p): plan_tasks(p, tmp_path / "parts")[0].underlying for p in data.iterdir()}
+    assert sorted(expected.values()) == ["NDX", "SPX"]
+    for computed in (2, 0):
+        df = xlgex.history([data], cache_dir=tmp_path / "cache", workers=1)
+        assert df.attrs["counts"]["computed"] == computed
+        assert dict(zip(df["source"], df["underlying"], strict=True)) == expected
+
+
 def test_workbook_snapshots_are_named_by_their_rows(tmp_path):
     from xlgex.history.sources import UNNAMED, plan_tasks
 

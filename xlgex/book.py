@@ -98,7 +98,8 @@ def _same(a: Chain, b: Chain) -> bool:
                     for name in ("strike", "is_call", "expiry", "open_interest", "iv")))  # fmt: skip
 
 
-def combined_book(chains, *, es_price: float | None = None, settings=None, **kwargs) -> dict:
+def combined_book(chains, *, es_price: float | None = None, underlyings=(), settings=None,
+                  **kwargs) -> dict:  # fmt: skip
     """Combined dealer GEX of several chains in the first chain's points.
 
     Parameters
@@ -107,6 +108,8 @@ def combined_book(chains, *, es_price: float | None = None, settings=None, **kwa
         The first sets the points, the spot and the as-of.
     es_price : float, optional
         ES futures price, for the levels in ES/MES points and the hedge in futures.
+    underlyings : sequence of str, optional
+        Each chain's underlying when known, checked by :func:`check_chains`.
     settings, **kwargs
         GEX settings as in :mod:`xlgex.gex` (convention, expiries, rate, ...).
 
@@ -127,7 +130,7 @@ def combined_book(chains, *, es_price: float | None = None, settings=None, **kwa
     if s.unit != "usd_per_1pct":
         s = dataclasses.replace(s, unit="usd_per_1pct")
     chains = list(chains)
-    check_chains(chains)
+    check_chains(chains, underlyings)
     book = combined_chain(chains)
     total = float(total_gex(book, settings=s))
     flip = gamma_flip(book, settings=s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "XlgexError", "ChainError", "HedgeError", "NothingPricedError", "OverflowXlgexError",
-    "MESSAGES", "NO_QUOTE_TIME", "at", "error", "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS", "EXCLUSION_TEXTS",
+    "MESSAGES", "at", "error", "EXCEL_ERROR_CODES", "EXCEL_ERROR_TEXTS", "EXCLUSION_TEXTS",
 ]  # fmt: skip
 
 
@@ -33,7 +33,7 @@ EXCLUSION_TEXTS = {
 """How each reason a contract is not priced reads in a message (see ``xlgex.gex.coverage``)."""
 
 
-NO_QUOTE_TIME = ("no quote time in the file: as-of = now was used; give an as-of "
+_NO_QUOTE_TIME = ("no quote time in the file: as-of = now was used; give an as-of "
                  "(--asof, or asof in a cell)")
 """Said when nothing is priced and the as-of was "now" (blank, and the file carries none)."""
 
@@ -51,7 +51,7 @@ class NothingPricedError(XlgexError):
                  for reason, text in EXCLUSION_TEXTS.items() if excluded.get(reason)]  # fmt: skip
         why = ", ".join(parts) if parts else "the chain has no contracts"
         if coverage.get("asof_source") == "now":
-            why += f"; {NO_QUOTE_TIME}"
+            why += f"; {_NO_QUOTE_TIME}"
         super().__init__(f"xlgex: no contract priced at {coverage['asof_text']}: {why}")
 
 

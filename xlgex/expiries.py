@@ -48,6 +48,7 @@ import pandas as pd
 
 from .core.exposure import gex_per_contract
 from .errors import XlgexError
+from .gex import _check_finite, _no_overflow, _priced, _resolve
 
 __all__ = ["WINDOW_CHOICES", "window_mask", "days_to_expiry", "is_standard_monthly",
            "max_pain", "gex_by_settlement", "settlement_groups"]  # fmt: skip
@@ -154,8 +155,11 @@ def window_mask(expiry: np.ndarray, am_settled: np.ndarray, asof_date, expiries)
 
 
 def settlement_groups(chain):
-    """Sorted unique settlement instants (UTC epoch minutes) and each contract's group."""
-    return np.unique(chain.settle_minutes, return_inverse=True)
+    """Sorted unique settlement instants (UTC epoch minutes), each contract's group and each
+    group's rows (ascending indices)."""
+    keys, group, counts = np.unique(chain.settle_minutes, return_inverse=True, return_counts=True)
+    rows = np.split(np.argsort(group, kind="stable"), np.cumsum(counts)[:-1]) if keys.size else []
+    return keys, group, rows
 
 
 def max_pain(strike, is_call, open_interest, multiplier=1.0) -> float:
@@ -176,6 +180,7 @@ def max_pain(strike, is_call, open_interest, multiplier=1.0) -> float:
     return float(candidates[int(np.argmin(payout))])
 
 
+@_no_overflow
 def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     """Dealer GEX and max pain per settlement instant, a DataFrame sorted by settlement.
 
@@ -187,20 +192,12 @@ def gex_by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     An expiry without a priced contract shows GEX 0 and ``priced`` 0: read ``priced``.
     Raises :class:`~xlgex.errors.NothingPricedError` when nothing in the window is priced.
     """
-    from .gex import _no_overflow
-
-    return _no_overflow(_by_settlement)(chain, settings=settings, **kwargs)
-
-
-def _by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
-    from .gex import _check_finite, _priced, _resolve
-
     s = _resolve(settings, kwargs)
     used, gamma, dealer, info = _priced(chain, s)
     gex = gex_per_contract(gamma, dealer, used.multiplier, used.spot, s.unit)
     _check_finite(gex, "GEX by expiry", used)
     listed = (chain.including_expired() if s.preset == "classic" else chain).select(s.expiries)
-    keys, group = settlement_groups(listed)
+    keys, group, members = settlement_groups(listed)
     slot = np.searchsorted(keys, used.settle_minutes)
     n = keys.size
 
@@ -211,7 +208,6 @@ def _by_settlement(chain, *, settings=None, **kwargs) -> pd.DataFrame:
     puts = per_group(np.where(used.is_call, 0.0, gex))
     gross = per_group(np.abs(gex))
     _check_finite(gross.sum(), "GEX by expiry", used)  # every sum below is then finite
-    members = [np.flatnonzero(group == g) for g in range(n)]  # each settlement's rows, once
     first = np.array([rows[0] for rows in members], dtype=np.intp)
     expiry = listed.expiry[first]
     df = pd.DataFrame({

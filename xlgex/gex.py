@@ -369,10 +369,7 @@ def gex_walls(chain: Chain, *, anywhere: bool = False, settings: GexSettings | N
     by_strike = gex_by_strike(chain, settings=_resolve(settings, kwargs))
     k = by_strike["strike"].to_numpy()
     call, put = by_strike["call_gex"].to_numpy(), by_strike["put_gex"].to_numpy()
-    out = walls(k, call, put)
-    if not anywhere:
-        sided = walls(k, np.where(k >= chain.spot, call, 0.0), np.where(k <= chain.spot, put, 0.0))
-        out |= {"call_wall": sided["call_wall"], "put_wall": sided["put_wall"]}
+    out = walls(k, call, put, spot=None if anywhere else chain.spot)
     where = {"call_wall": "" if anywhere else " at or above spot",
              "put_wall": "" if anywhere else " at or below spot", "abs_gamma_strike": ""}
     reasons = {name: f"none: no {side} exposure{where[name]} among the "

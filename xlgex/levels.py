@@ -11,7 +11,7 @@ Definitions (every figure uses the priced contracts of the expiry window, per st
   interest, summed over the window's expiries (every live contract: open interest needs no IV).
 * **side of spot** (default, the way traders read walls): the call walls are searched among
   strikes at or above spot and the put walls among strikes at or below spot.
-  ``anywhere=True`` gives the unrestricted definition (every strike, as :func:`gex_walls`).
+  ``anywhere=True`` gives the unrestricted definition (every strike), as in :func:`gex_walls`.
   Ties go to the lower strike.
 """
 

@@ -519,14 +519,13 @@ def GEX_SKEW(chain, spot=None, asof=None, details=None, expiries=None, iv_unit=N
 @udf
 def GEX_BOOK(*chains):
     """Combined dealer GEX of several chains in the first chain's points, and in ES points."""
-    from .book import check_chains, combined_book
+    from .book import combined_book
     from .history.sources import underlying_in_rows
 
     given = [values for values in chains if values not in (None, "")]
     parsed = [_book_chain(i + 1, values) for i, values in enumerate(given)]
-    check_chains(parsed, [underlying_in_rows(v) if isinstance(v, (list, tuple)) else None
-                          for v in given])  # fmt: skip
-    b = combined_book(parsed)
+    b = combined_book(parsed, underlyings=[underlying_in_rows(v) if isinstance(v, (list, tuple))
+                                           else None for v in given])  # fmt: skip
     es = b["es_price"] == b["es_price"]
     rows = [("combined net GEX ($ per 1%)", b["total_gex"]), ("spot", b["spot"]),
             ("gamma flip", b["flip"] if b["flip"] == b["flip"] else b["flip_reason"]),

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .core.greeks import greeks
-from .expiries import days_to_expiry
+from .expiries import days_to_expiry, settlement_groups
 from .gex import _resolve
 
 __all__ = ["atm_by_expiry", "skew_by_expiry", "vol_summary", "SKEW_DELTA", "SKEW_DAYS",
@@ -53,9 +53,8 @@ def _priced_groups(chain, s):
     contract's time to settlement in years (computed once)."""
     sel = chain.select(s.expiries)
     sel = sel.take(sel.has_iv)
-    keys, group, counts = np.unique(sel.settle_minutes, return_inverse=True, return_counts=True)
-    rows = np.split(np.argsort(group, kind="stable"), np.cumsum(counts)[:-1])  # ascending in each
-    return sel, list(zip(keys, rows, strict=True)) if keys.size else [], sel.t_years
+    keys, _, rows = settlement_groups(sel)
+    return sel, list(zip(keys, rows, strict=True)), sel.t_years
 
 
 def _expiry_fields(sel, rows, t_years) -> dict:

@@ -70,12 +70,13 @@ def sum_by_key(keys, *values, groups=None):
     return unique, sums
 
 
-def walls(strike, call_gex, put_gex) -> dict:
+def walls(strike, call_gex, put_gex, spot=None) -> dict:
     """Call wall, put wall and absolute-gamma strike from per-strike GEX.
 
-    * call wall: strike with the largest absolute call GEX;
-    * put wall: strike with the largest absolute put GEX;
-    * absolute-gamma strike: largest ``|call| + |put|``.
+    * call wall: strike with the largest absolute call GEX (with ``spot``: among strikes at or
+      above it);
+    * put wall: strike with the largest absolute put GEX (with ``spot``: at or below it);
+    * absolute-gamma strike: largest ``|call| + |put|``, at any strike.
 
     Absolute values make the walls independent of the sign convention. Returns NaN for a
     wall whose side is all zero (no such wall).
@@ -83,6 +84,9 @@ def walls(strike, call_gex, put_gex) -> dict:
     strike = np.asarray(strike, dtype=float)
     call_gex = np.asarray(call_gex, dtype=float)
     put_gex = np.asarray(put_gex, dtype=float)
+    call_side, put_side = call_gex, put_gex
+    if spot is not None:
+        call_side, put_side = np.where(strike >= spot, call_gex, 0.0), np.where(strike <= spot, put_gex, 0.0)
 
     def pick(score):
         if score.size == 0 or not np.any(score != 0):
@@ -90,7 +94,7 @@ def walls(strike, call_gex, put_gex) -> dict:
         return float(strike[int(np.argmax(score))])
 
     return {
-        "call_wall": pick(np.abs(call_gex)),
-        "put_wall": pick(np.abs(put_gex)),
+        "call_wall": pick(np.abs(call_side)),
+        "put_wall": pick(np.abs(put_side)),
         "abs_gamma_strike": pick(np.abs(call_gex) + np.abs(put_gex)),
     }

@@ -131,9 +131,8 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
     sqrt_t = np.sqrt(t)
     disc_q = np.exp(-q * t) * _INV_SQRT_2PI
     drift = (r - q) * t - log_k
-    high = np.nan_to_num(getattr(vol_at, "high", np.full(strike.size, np.inf))[idx], nan=0.0, posinf=np.inf)
-    band_low = -drift - BAND_SIGMAS * high * sqrt_t - 0.5 * high * high * t
-    band_high = -drift + BAND_SIGMAS * high * sqrt_t
+    high = getattr(vol_at, "high", np.full(strike.size, np.inf))[idx]
+    band_low, band_high = _moneyness_band(drift, high, sqrt_t, t)
     order = np.argsort(levels)
     log_levels = np.log(levels[order] / ref)
     step = max(1, min(MONEYNESS_BLOCK, max_cells // idx.size))
@@ -146,6 +145,13 @@ def _sticky_moneyness(levels, strike, t_years, weights, rate, div_yield, power, 
                 @ (w[sub] * disc_q[sub, None])
     out *= (levels ** (power - 1))[:, None]
     return out
+
+
+def _moneyness_band(drift, high, sqrt_t, t) -> tuple[np.ndarray, np.ndarray]:
+    """Each contract's band in log-spot where :math:`|d_1|` can be at most :data:`BAND_SIGMAS`
+    with some vol up to ``high`` (its largest at any level; NaN: no vol, the band of vol 0)."""
+    high = np.nan_to_num(high, nan=0.0, posinf=np.inf)
+    return -drift - BAND_SIGMAS * high * sqrt_t - 0.5 * high * high * t, -drift + BAND_SIGMAS * high * sqrt_t
 
 
 def _reference_strike(strike, idx) -> float:
@@ -218,9 +224,7 @@ class StickyMoneynessGrid:
         self.ref = _reference_strike(strike, idx)
         self.drift = (rate[idx] - div_yield[idx]) * t - np.log(strike[idx] / self.ref)
         self.w = weights[idx] * (np.exp(-div_yield[idx] * t) * _INV_SQRT_2PI)[:, None]
-        high = np.nan_to_num(smile.high[idx], nan=0.0)
-        self.band_low = -self.drift - BAND_SIGMAS * high * self.sqrt_t - 0.5 * high * high * t
-        self.band_high = -self.drift + BAND_SIGMAS * high * self.sqrt_t
+        self.band_low, self.band_high = _moneyness_band(self.drift, smile.high[idx], self.sqrt_t, t)
 
     def __len__(self) -> int:
         return int(self.w.shape[0])
@@ -693,22 +697,14 @@ class _SmileVols:
         levels = np.asarray(levels, dtype=float)
         idx = np.arange(self.strike.size) if idx is None else np.asarray(idx)
         out = np.zeros((levels.size, idx.size))
-        order = self.order(idx)
-        grouped = bool(np.all(order == np.arange(idx.size)))  # contiguous runs: no scatter
-        groups = self.group[idx[order]]
-        bounds = np.searchsorted(groups, np.arange(len(self.smiles) + 1))
+        groups = self.group[idx]
         ratio = self.spot / levels
         for g, (xs, ys) in enumerate(self.smiles):
-            if bounds[g] < bounds[g + 1]:
-                cols = slice(bounds[g], bounds[g + 1]) if grouped else order[bounds[g]:bounds[g + 1]]
+            cols = np.flatnonzero(groups == g)
+            if cols.size:
                 rows = idx[cols]
                 out[:, cols] = np.interp(np.multiply.outer(ratio, self.strike[rows]), xs, ys) + self.own[rows]
         return out
-
-    def order(self, idx) -> np.ndarray:
-        """The permutation of contracts ``idx`` by expiry, then strike (ascending lookups)."""
-        idx = np.asarray(idx)
-        return np.lexsort((self.strike[idx], self.group[idx]))
 
 
 def strict_sign_changes(values) -> tuple[np.ndarray, np.ndarray]:

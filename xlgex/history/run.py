@@ -47,7 +47,7 @@ def _plan(files, skipped: list, cache: RowCache) -> list[dict]:
     tasks, seen = [], {}
     for path in files:
         try:
-            planned = plan_tasks(path, cache.parts)
+            planned = plan_tasks(path, cache.parts, peek=False)  # the workers name JSON and workbooks
         except (XlgexError, OSError) as err:  # unreadable: listed, the run goes on
             message = str(err) if isinstance(err, XlgexError) else f"xlgex: cannot read '{path}': {err}"
             skipped.append({"source": str(path), "part": "", "message": message,

@@ -29,8 +29,8 @@ from ..errors import XlgexError
 from ..readers import FIELDS
 from ..readers.values import _key  # column names compared as the reader compares them
 
-__all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "underlying_in_rows", "UNNAMED",
-           "SUFFIXES"]
+__all__ = ["Task", "expand_sources", "plan_tasks", "file_digest", "file_underlying", "underlying_in_rows",
+           "UNNAMED", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".dat", ".txt", ".json", ".parquet", ".pq", ".xlsx", ".xlsm")
 """File types a folder is searched for (a file or glob named explicitly is always read);
@@ -132,9 +132,12 @@ def file_digest(path: Path) -> str:
 
 
 # -- one file -> tasks ----------------------------------------------------------------------------
-def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
+def plan_tasks(path: Path, parts_dir: Path, peek: bool = True) -> list[Task]:
     """The snapshots in one file (splitting a many-snapshot table into ``parts_dir``).
 
+    ``peek=False`` leaves the underlying of a JSON file or workbook blank, for the worker to
+    name (:func:`file_underlying`): telling it takes reading the whole file, which a history
+    run then does only for snapshots not in its cache, in parallel.
     Raises :class:`XlgexError` when the file cannot be read at all.
     """
     digest = file_digest(path)
@@ -146,9 +149,7 @@ def plan_tasks(path: Path, parts_dir: Path) -> list[Task]:
         dialect = _sniff(path)
         header, first = _csv_header(path, dialect)
     else:
-        peek = {".json": _json_underlying, ".xlsx": _workbook_underlying, ".xlsm": _workbook_underlying}
-        underlying = peek[suffix](path) if suffix in peek else UNNAMED
-        return [Task(str(path), str(path), "", digest, underlying)]
+        return [Task(str(path), str(path), "", digest, file_underlying(path) if peek else "")]
     if header is None:
         return [Task(str(path), str(path), "", digest, _cboe_underlying(path, dialect))]
     columns = _grouping_columns(header) | {"dialect": dialect}
@@ -228,6 +229,14 @@ def _constant_underlying(columns: dict, first) -> str:
     if first is None or not name:
         return UNNAMED
     return normalise_root(dict(zip(columns["header"], first, strict=False)).get(name))
+
+
+def file_underlying(path: Path) -> str:
+    """The underlying a JSON chain or a workbook names (:data:`UNNAMED` when none, or for any
+    other file read whole)."""
+    peek = {".json": _json_underlying, ".xlsx": _workbook_underlying, ".xlsm": _workbook_underlying}
+    suffix = Path(path).suffix.lower()
+    return peek[suffix](Path(path)) if suffix in peek else UNNAMED
 
 
 def _json_underlying(path: Path) -> str:

@@ -20,7 +20,7 @@ from ..readers.memory import gc_paused
 from ..regime import NEAR_FLIP_PCT, classify_regime
 from ..results import Figure
 from ..views import vol_summary
-from .sources import PARQUET
+from .sources import PARQUET, file_underlying
 
 __all__ = ["HistorySettings", "analyse", "ROW_COLUMNS", "SKIP_COLUMNS", "NO_QUOTE_TIME"]
 
@@ -194,5 +194,5 @@ def analyse(task: dict, settings: dict) -> dict:
         message = f"xlgex: unexpected error, please report it: {type(err).__name__}: {err}"
         return {"status": "skipped", "cacheable": False,
                 "row": where | {"message": message, "error": type(err).__name__}}  # fmt: skip
-    row.update(where, underlying=task["underlying"])
+    row.update(where, underlying=task["underlying"] or file_underlying(Path(task["path"])))
     return {"status": "ok", "cacheable": True, "row": {k: row[k] for k in ROW_COLUMNS}}

@@ -113,11 +113,9 @@ def build_dashboard(path, frame=None, label: str | None = None, *, inputs=None) 
                    "distance to flip %": '0.00"%"'}  # fmt: skip
     detail_fmts = {(i, 1): f("output", row_formats[key]) for i, (key, value) in
                    enumerate(details) if key in row_formats and isinstance(value, float)}
-    for (i, _), fmt in detail_fmts.items():  # per-row number formats inside the spill
-        live.ws.write_number(5 + i, 4, details[i][1], fmt)
+    live.restyle("D6", details, detail_fmts)  # per-row number formats inside the spill
     info_fmts = {(i, 1): f("plain", fmt) for i, fmt in info_formats(info).items()}
-    for (i, _), fmt in info_fmts.items():  # per-row number formats inside the spill
-        live.ws.write(5 + i, 7, info[i][1], fmt)
+    live.restyle("G6", info, info_fmts)
     live.ws.set_column("A:A", 18)
     live.ws.set_column("B:B", 12)
     live.ws.set_column("D:D", 26)

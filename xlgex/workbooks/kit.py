@@ -361,6 +361,14 @@ class _Sheet:
         self.values[(row, col)] = anchor
         return grid
 
+    def restyle(self, cell: str, grid, fmts: dict) -> None:
+        """Give cells of the result ``grid`` spilled at ``cell`` formats of their own: ``fmts``
+        maps ``(row, column)`` within the result to a format (a number format per row, where
+        the rows of one column hold different kinds of numbers)."""
+        row, col = xl_cell_to_rowcol(cell)
+        for (i, j), fmt in fmts.items():
+            self._write_value(row + i, col + j, grid[i][j], fmt)
+
     def udf_cells(self, cell: str, name: str, *args, fmts, header=None, text_rows: int = 0,
                   text_cols: int = 0, blank_if: str | None = None, row_fmts=None):  # fmt: skip
         """``=NAME(args)`` laid out cell by cell, without a spill: ``=INDEX(NAME(args),r,c)``.

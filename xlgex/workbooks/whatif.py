@@ -113,8 +113,7 @@ def build_whatif(path, frame=None, label: str | None = None, *, inputs=None) -> 
     facts = {key: (i, value) for i, (key, value) in enumerate(info)}
     asof_row, asof_used = facts["as of (New York)"]
     share_row, share_0dte = facts["0DTE share of gross GEX"]
-    for i, fmt in info_formats(info).items():  # per-row number formats inside the spill
-        work.ws.write(5 + i, 1, info[i][1], f("plain", fmt))
+    work.restyle("A6", info, {(i, 1): f("plain", fmt) for i, fmt in info_formats(info).items()})
     asof_cell = f"Workings!$B${6 + asof_row}"
     n = 2 * SHOCK_STEPS + 1
     blocks = {}

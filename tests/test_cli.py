@@ -285,3 +285,20 @@ def test_prices_are_labelled_in_the_underlyings_unit(name, unit):
     from xlgex.cli import _price_unit
 
     assert _price_unit(FIXTURES / name) == unit
+
+
+@pytest.mark.parametrize(("low", "high", "unit", "reason", "expected"), [
+    (5.0, 95.0, "$", "no flip: net GEX stays positive (dealers long gamma) from 5.00 to 95.00",
+     "no flip: net GEX stays positive (dealers long gamma) from $5.00 to $95.00"),
+    (3600.0, 4400.0, "index points", "no flip: net GEX stays negative (dealers short gamma) from "
+     "3,600.00 to 4,400.00", "no flip: net GEX stays negative (dealers short gamma) from 3,600.00 "
+     "to 4,400.00 index points"),
+])  # fmt: skip
+def test_the_flip_window_gets_its_unit_once(low, high, unit, reason, expected):
+    """The window's bounds get the price unit as a pair: a bound that is part of the other
+    ("5.00" in "95.00") is left alone."""
+    from xlgex.cli import _flip_text
+    from xlgex.results import Figure
+
+    flip = Figure(float("nan"), reason=reason, grid_low=low, grid_high=high)
+    assert _flip_text(flip, unit) == expected

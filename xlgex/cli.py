@@ -209,13 +209,17 @@ def _flip_text(flip, unit: str) -> str:
     """``$313.37: 1 crossing between $248.54 and $372.82; ...`` or, with none, the reason
     alone (``no flip: ...``); the searched window's bounds carry the price unit."""
     reason = flip.reason
-    for bound in (flip.info.get("grid_low"), flip.info.get("grid_high")):
-        if bound is not None and np.isfinite(bound):
-            shown = f"{bound:,.2f}"
+    low, high = flip.info.get("grid_low"), flip.info.get("grid_high")
+    if low is not None and high is not None:  # the window, "A to B" or "A and B", once
+        low_text, high_text = (re.escape(f"{x:,.2f}") for x in (low, high))
+        window = re.compile(rf"(?<![\d,.]){low_text}( to | and ){high_text}(?![\d.])")
+
+        def shown(match) -> str:  # "$3.00 to $5.00", "3,600.00 to 4,400.00 index points"
             if unit == "$":
-                reason = reason.replace(shown, _level(bound, unit))
-            elif bound == flip.info.get("grid_high"):  # "from 3,600.00 to 4,400.00 index points"
-                reason = reason.replace(shown, f"{shown} {unit}")
+                return f"{_level(low, unit)}{match[1]}{_level(high, unit)}"
+            return f"{match[0]} {unit}"
+
+        reason = window.sub(shown, reason, count=1)
     return f"{_level(flip, unit)}: {reason}" if np.isfinite(flip) else reason
 
 

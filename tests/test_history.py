@@ -575,6 +575,14 @@ def test_a_run_names_json_and_workbook_snapshots_in_its_workers(tmp_path):
         assert dict(zip(df["source"], df["underlying"], strict=True)) == expected
 
 
+def test_schwab_index_symbols_name_the_index():
+    """Schwab writes an index as ``$SPX``: its snapshots group with SPX from other sources."""
+    from xlgex.history.sources import file_underlying, normalise_root
+
+    assert file_underlying(Path(__file__).parent / "fixtures" / "formats" / "schwab_chain.json") == "SPX"
+    assert [normalise_root(r) for r in ("$SPX", "_SPX", "^spx", "SPXW")] == ["SPX"] * 4
+
+
 def test_workbook_snapshots_are_named_by_their_rows(tmp_path):
     from xlgex.history.sources import UNNAMED, plan_tasks
 

@@ -76,8 +76,9 @@ _UNDERLYING_KEYS = tuple(_key(a) for a in UNDERLYING_COLUMNS)
 
 
 def normalise_root(root) -> str:
-    """``"SPXW"`` -> ``"SPX"``; ``"^spx"`` -> ``"SPX"``; blank -> :data:`UNNAMED`."""
-    text = str(root or "").strip().upper().lstrip("^")
+    """``"SPXW"`` -> ``"SPX"``; ``"^spx"``, ``"$SPX"`` (Schwab), ``"_SPX"`` (CBOE) -> ``"SPX"``;
+    blank -> :data:`UNNAMED`."""
+    text = str(root or "").strip().upper().lstrip("^$_")
     return ROOT_SUFFIXES.get(text, text) or UNNAMED
 
 
@@ -241,8 +242,8 @@ def file_underlying(path: Path) -> str:
 
 def _json_underlying(path: Path) -> str:
     """The ``symbol`` of a TD/Schwab chain or CBOE delayed-quotes JSON (top level or under
-    ``data``; CBOE's ``_SPX`` -> ``SPX``); :data:`UNNAMED` when absent or not JSON (the worker
-    then gives the file's own message)."""
+    ``data``; Schwab's ``$SPX`` and CBOE's ``_SPX`` -> ``SPX``); :data:`UNNAMED` when absent
+    or not JSON (the worker then gives the file's own message)."""
     try:
         with open(path, "rb") as handle:
             document = json.load(handle)
@@ -252,7 +253,7 @@ def _json_underlying(path: Path) -> str:
     for holder in (document, inner):
         symbol = holder.get("symbol") if isinstance(holder, dict) else None
         if isinstance(symbol, str) and symbol.strip():
-            return normalise_root(symbol.strip().lstrip("_"))
+            return normalise_root(symbol)
     return UNNAMED
 
 

@@ -224,16 +224,17 @@ def main(argv=None) -> int:
               f"(import {loaded:.2f} s); GEX_FLIP = {value}")  # fmt: skip
     offsetting = [r["flip/profile"] for r in rows if r["chain"].startswith("offsetting")]
     shaped = [r["flip/profile"] for r in rows if r["chain"].startswith(("real:", "SPX-like", "SPY-like"))]
-    for what, value, target, met in (
-        ("flip/profile, offsetting chains, worst", max(offsetting), "<= 1.0", max(offsetting) <= 1.0),
-        ("flip/profile, worst on the downloads' shapes", max(shaped), "<= 0.3", max(shaped) <= 0.3),
-        ("flip ms, worst", max(r["flip ms"] for r in rows), "<= 30", max(r["flip ms"] for r in rows) <= 30),
-        ("profile/dense, worst", min(r["profile/dense"] for r in rows), ">= 0.8",
-         min(r["profile/dense"] for r in rows) >= 0.8),
-        ("moneyness/strike, worst", max(r["moneyness/strike"] for r in rows), "<= 2",
-         max(r["moneyness/strike"] for r in rows) <= 2),
-    ):  # fmt: skip
-        print(f"{what}: {value:.2f} (target {target}) {'MET' if met else 'MISSED'}")
+    worst = (max, "<=")
+    for what, values, (pick, sense), limit in (
+        ("flip/profile, offsetting chains, worst", offsetting, worst, 1.0),
+        ("flip/profile, worst on the downloads' shapes", shaped, worst, 0.3),
+        ("flip ms, worst", [r["flip ms"] for r in rows], worst, 30),
+        ("profile/dense, worst", [r["profile/dense"] for r in rows], (min, ">="), 0.8),
+        ("moneyness/strike, worst", [r["moneyness/strike"] for r in rows], worst, 2),
+    ):
+        value = pick(values)
+        met = value <= limit if sense == "<=" else value >= limit
+        print(f"{what}: {value:.2f} (target {sense} {limit}) {'MET' if met else 'MISSED'}")
     return 0
 
 

@@ -11,6 +11,10 @@ from xlgex.chain import Chain
 
 ASOF = dt.datetime(2026, 11, 20, 10, 30)  # a Friday, New York
 TODAY = "2026-11-20"
+CROSSED = [(105.0, "P", 9000.0), (95.0, "P", 100.0), (95.0, "C", 9000.0), (110.0, "C", 100.0)]
+"""(strike, type, open interest) at spot 100: the biggest put sits above spot and the biggest
+call below, so walls read the way traders read them (call 110, put 95) differ from the
+unrestricted ones (call 95, put 105)."""
 
 
 def toy_chain(rows, spot=100.0, asof=ASOF, **extra) -> Chain:

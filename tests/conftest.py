@@ -54,3 +54,19 @@ def read_only_folder():
             subprocess.run([shutil.which("chattr"), "-i", str(folder)], capture_output=True)
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """``xlgex`` with ``argv`` in this process: (exit status, stdout, stderr)."""
+    from xlgex.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def user_error(code: int, out: str, err: str) -> str:
+    """Exit status 2 and exactly one line on stderr, starting ``xlgex:``."""
+    assert code == 2, (out, err)
+    assert err.startswith("xlgex: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err

@@ -13,27 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli as _run
 from tests.conftest import subprocess_env
-from xlgex.cli import _parser, as_flags, main
+from tests.conftest import user_error as _user_error
+from xlgex.cli import _parser, as_flags
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPX = FIXTURES / "cboe_spx_small.csv"
 SPY_PCT = FIXTURES / "spy_percent_iv.csv"
 """Seven SPY contracts quoted 2023-09-14 10:00 New York, IV in percent: one expired
 (2023-09-13), one put without IV (450P), five priced, expiring 2023-09-15 16:00."""
-
-
-def _run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _user_error(code: int, out: str, err: str) -> str:
-    """Exit status 2 and exactly one line on stderr, starting ``xlgex:``."""
-    assert code == 2, (out, err)
-    assert err.startswith("xlgex: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def _dollars(text: str) -> float:

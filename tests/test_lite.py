@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from xlwings import conversion, utils
 from xlwings.main import Engine
 
+from tests.conftest import subprocess_env
 from xlgex import cells, lite
 
 from .xlharness import ERROR_CODES, MISSING, UDFHarness, excel_error, table
@@ -386,7 +387,8 @@ def test_no_call_path_loads_process_pools(tmp_path):
         "print(sorted(m for m in ('multiprocessing', 'concurrent.futures.process', '_multiprocessing', "
         "'dask') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=subprocess_env())  # fmt: skip
     table_line, loaded = out.stdout.splitlines()[-2:]
     assert "SPX" in table_line and "5900" in table_line
     assert loaded == "[]"

@@ -67,7 +67,7 @@ def test_entries_mostly_in_band_priced_densely_match_the_reference(sigmas):
     n = 600
     levels = np.linspace(4000.0, 6000.0, 161)
     x = np.log(levels)
-    half, middle = 0.5 * (x[-1] - x[0]), 0.5 * (x[-1] + x[0])
+    half = 0.5 * (x[-1] - x[0])
     vol = rng.uniform(0.1, 0.4, n)
     b = rng.uniform(*sigmas, n) / half  # band narrower than the window
     t = (1.0 / (b * vol)) ** 2
@@ -273,11 +273,12 @@ def test_sticky_moneyness_grid_matches_the_reference_across_tiles(seed, monkeypa
     levels = np.array([4100.0, 4630.0, 4990.0, 5000.0, 5010.0, 5480.0, 5900.0])
     smile = profile.sticky_moneyness_vols(5000.0, strike, vol, group)
     expected = smile_reference(levels, 5000.0, strike, t, vol, group, weights, 2)
-    got = profile.StickyMoneynessGrid(smile, t, weights)(levels[::-1])[::-1]
-    net = profile.StickyMoneynessGrid(smile, t, weights)(levels, net=True)
+    kernel = profile.StickyMoneynessGrid(smile, t, weights)
+    got, net = kernel(levels[::-1])[::-1], kernel(levels, net=True)
     scale = np.abs(expected).max()
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * scale)
     np.testing.assert_allclose(net, expected.sum(axis=1), rtol=1e-9, atol=1e-12 * scale)
-    generic = profile.profile_kernel(levels, strike, t, vol, weights, vol_at=lambda lv, idx: smile(lv, idx))
+    generic = profile.profile_kernel(levels, strike, t, vol, weights,
+                                     vol_at=lambda lv, idx: smile(lv, idx))  # wrapped: the generic path
     np.testing.assert_allclose(generic, expected, rtol=1e-9, atol=1e-12 * scale)  # any vol_at
     assert scale > 0 and np.count_nonzero(np.abs(expected) > 1e-6 * scale) > 5

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.conftest import run_cli, user_error
 from xlgex.cli import _share, main
 from xlgex.errors import NothingPricedError
 from xlgex.history.sources import plan_tasks
 from xlgex.history.task import analyse
 
+from .chains import ASOF, CROSSED, ref_gamma
 from .xlharness import MISSING, table
 from .xlharness import as_grid as grid
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ASOF = dt.datetime(2026, 11, 20, 10, 30)
 EXPIRY = dt.datetime(2026, 12, 18)  # SPXW: settles 16:00 New York
 T_YEARS = (28 * 1440 + 330) / (365 * 1440)  # 10:30 to 16:00, 28 days later, ACT/365 in minutes
 
@@ -34,8 +34,7 @@ def pairs_of(value) -> dict:
 def bsm_gex(strike, is_call, oi, iv, spot=100.0, t=T_YEARS) -> float:
     """Dealer GEX ($ per 1%), calls long / puts short, from the textbook BSM gamma (r = q = 0):
     gamma = phi(d1) / (S sigma sqrt(T)), d1 = (ln(S/K) + sigma^2 T / 2) / (sigma sqrt(T))."""
-    d1 = (math.log(spot / strike) + 0.5 * iv * iv * t) / (iv * math.sqrt(t))
-    gamma = math.exp(-0.5 * d1 * d1) / math.sqrt(2 * math.pi) / (spot * iv * math.sqrt(t))
+    gamma = float(ref_gamma(spot, strike, t, iv))
     return (1 if is_call else -1) * gamma * oi * 100 * spot**2 * 0.01
 
 
@@ -43,8 +42,6 @@ def bsm_gex(strike, is_call, oi, iv, spot=100.0, t=T_YEARS) -> float:
 # The biggest call (95, 9000 contracts) sits below spot 100 and the biggest put (105) above it:
 # the walls read the way traders read them are the call at 110 and the put at 95; the
 # unrestricted definition gives 95 and 105.
-CROSSED = [(105.0, "P", 9000.0), (95.0, "P", 100.0), (95.0, "C", 9000.0), (110.0, "C", 100.0)]
-
 
 def crossed_frame(root="SPXW", spot=100.0) -> pd.DataFrame:
     return pd.DataFrame(
@@ -179,9 +176,8 @@ def test_nothing_priced_at_now_says_the_file_has_no_quote_time(xl, tmp_path, cap
     assert with_asof.startswith("xlgex: no contract priced at 2026-11-20") and "quote time" not in with_asof
     path = tmp_path / "expired.csv"
     expired.to_csv(path, index=False)
-    assert main(["demo", str(path), "--report", ""]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err.startswith("xlgex: no contract priced at ")
+    err = user_error(*run_cli(capsys, "demo", path, "--report", "")).strip()
+    assert err.startswith("xlgex: no contract priced at ")
     assert err.endswith(
         "no quote time in the file: as-of = now was used; give an as-of (--asof, or asof in a cell)"
     )

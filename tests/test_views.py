@@ -27,7 +27,7 @@ from xlgex.expiries import gex_by_settlement, max_pain, window_mask
 from xlgex.levels import flip_crossings, gex_levels
 from xlgex.views import atm_by_expiry, skew_by_expiry, vol_summary, zero_dte_panel
 
-from .chains import ASOF, random_chain, ref_gamma, toy_chain
+from .chains import ASOF, CROSSED, random_chain, ref_gamma, toy_chain
 
 ql = pytest.importorskip("QuantLib")
 RTOL = 1e-9
@@ -254,9 +254,7 @@ def test_levels_match_a_loop(seed):
 
 def test_walls_stay_on_their_side_of_spot():
     # The biggest put sits above spot and the biggest call below: unrestricted walls cross over.
-    rows = [(105.0, "P", "2026-12-18", 9000.0, 0.2), (95.0, "P", "2026-12-18", 100.0, 0.2),
-            (95.0, "C", "2026-12-18", 9000.0, 0.2), (110.0, "C", "2026-12-18", 100.0, 0.2)]
-    chain = toy_chain(rows)
+    chain = toy_chain([(k, kind, "2026-12-18", oi, 0.2) for k, kind, oi in CROSSED])
     sided, free = gex_levels(chain), gex_levels(chain, anywhere=True)
     assert (sided["call_wall_gex"]["strike"], sided["put_wall_gex"]["strike"]) == (110.0, 95.0)
     assert (free["call_wall_gex"]["strike"], free["put_wall_gex"]["strike"]) == (95.0, 105.0)

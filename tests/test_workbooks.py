@@ -51,6 +51,7 @@ import pytest
 
 from tests.formula_engine import Recalc, _letters, stored_cells
 from tests.formula_engine import _col_number as _col
+from xlgex.sample import SAMPLE_SPOT
 from xlgex.workbooks import BUILD_DATE, CHAIN_NAME, TEMPLATES, build_all
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "workbooks"
@@ -414,12 +415,16 @@ def test_mirrors_read_every_spilled_table_plus_a_margin(name, stored):
 _SERIES_REF = re.compile(r"<c:f>(.*?)</c:f>")
 
 
+def _charts(path) -> list[str]:
+    """The chart XML parts of a workbook."""
+    with zipfile.ZipFile(path) as z:
+        return [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+
+
 @pytest.mark.parametrize("name", list(SPILL_SHEETS))
 def test_charts_plot_cells_that_keep_their_values(name, committed, stored):
     """No chart reads the spill sheet (LibreOffice shows #NAME? there)."""
-    with zipfile.ZipFile(committed[name]) as z:
-        refs = [r for p in z.namelist() if p.startswith("xl/charts/chart")
-                for r in _SERIES_REF.findall(z.read(p).decode())]  # fmt: skip
+    refs = [r for chart in _charts(committed[name]) for r in _SERIES_REF.findall(chart)]
     assert len(refs) >= 6
     visible = VISIBLE[name]
     cells = stored[name][visible]
@@ -674,8 +679,7 @@ def test_ladder_chart_counts_steps_from_zero_as_the_table_does(committed, format
     steps = [ws[f"A{r}"].value for r in range(16, 16 + 14)]
     assert steps == [float(i) for i in range(14)]
     assert ws["A16"].number_format == '"step "0'
-    with zipfile.ZipFile(committed["xlgex_hedging.xlsx"]) as z:
-        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    charts = _charts(committed["xlgex_hedging.xlsx"])
     assert any("<c:cat><c:numRef><c:f>'Rehedge ladder'!$A$16:$A$29</c:f>" in c for c in charts)
 
 
@@ -700,8 +704,7 @@ def test_melt_chart_marks_the_flip_and_spot(committed, formatted):
     cells holding the sheet's own flip and the profile's middle level (spot)."""
     ws = formatted["xlgex_whatif.xlsx"]["WhatIf"]
     labels = _labelled_cells(ws)
-    with zipfile.ZipFile(committed["xlgex_whatif.xlsx"]) as z:
-        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    charts = _charts(committed["xlgex_whatif.xlsx"])
     melt = next(c for c in charts if "Expiration melt" in c)
     refs = {}
     for name in ("gamma flip now", "spot"):
@@ -711,4 +714,4 @@ def test_melt_chart_marks_the_flip_and_spot(committed, formatted):
     flip = labels["Gamma flip now"].value
     assert refs["gamma flip now"] == (flip, flip)
     # The sample chain's spot, the middle of the 81 levels of the profile now (column Y).
-    assert refs["spot"] == (5900.0, 5900.0) and ws["Y56"].value == pytest.approx(5900.0)
+    assert refs["spot"] == (SAMPLE_SPOT, SAMPLE_SPOT) and ws["Y56"].value == pytest.approx(SAMPLE_SPOT)
